@@ -1,0 +1,97 @@
+/* models/gpt2_config.c — see gpt2_config.h. */
+#include "models/gpt2_config.h"
+
+#include <stdint.h>
+
+static const char *const tensor_names[GPT2_NUM_TENSORS] = {
+    "wte", "wpe", "ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb",
+    "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb", "lnfw", "lnfb",
+};
+
+const char *gpt2_tensor_name(enum gpt2_tensor t)
+{
+    return (t >= 0 && t < GPT2_NUM_TENSORS) ? tensor_names[t] : "?";
+}
+
+int gpt2_tensor_decays(enum gpt2_tensor t)
+{
+    switch (t) {
+    case GPT2_WTE: case GPT2_WPE: case GPT2_QKVW: case GPT2_ATTPROJW: case GPT2_FCW:
+    case GPT2_FCPROJW:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void gpt2_tensor_sizes(const struct gpt2_config *cfg, size_t s[GPT2_NUM_TENSORS])
+{
+    size_t Vp = (size_t)cfg->padded_vocab_size, C = (size_t)cfg->channels;
+    size_t L = (size_t)cfg->num_layers, maxT = (size_t)cfg->max_seq_len;
+    s[GPT2_WTE] = Vp * C;
+    s[GPT2_WPE] = maxT * C;
+    s[GPT2_LN1W] = L * C;
+    s[GPT2_LN1B] = L * C;
+    s[GPT2_QKVW] = L * 3 * C * C;
+    s[GPT2_QKVB] = L * 3 * C;
+    s[GPT2_ATTPROJW] = L * C * C;
+    s[GPT2_ATTPROJB] = L * C;
+    s[GPT2_LN2W] = L * C;
+    s[GPT2_LN2B] = L * C;
+    s[GPT2_FCW] = L * 4 * C * C;
+    s[GPT2_FCB] = L * 4 * C;
+    s[GPT2_FCPROJW] = L * C * 4 * C;
+    s[GPT2_FCPROJB] = L * C;
+    s[GPT2_LNFW] = C;
+    s[GPT2_LNFB] = C;
+}
+
+void gpt2_tensor_offsets(const struct gpt2_config *cfg, size_t off[GPT2_NUM_TENSORS])
+{
+    size_t s[GPT2_NUM_TENSORS], acc = 0;
+    gpt2_tensor_sizes(cfg, s);
+    for (int i = 0; i < GPT2_NUM_TENSORS; i++) {
+        off[i] = acc;
+        acc += s[i];
+    }
+}
+
+size_t gpt2_num_params(const struct gpt2_config *cfg)
+{
+    size_t s[GPT2_NUM_TENSORS], n = 0;
+    gpt2_tensor_sizes(cfg, s);
+    for (int i = 0; i < GPT2_NUM_TENSORS; i++)
+        n += s[i];
+    return n;
+}
+
+int gpt2_pad_vocab(int V, int multiple)
+{
+    return ((V + multiple - 1) / multiple) * multiple;
+}
+
+int gpt2_config_validate(const struct gpt2_config *c, struct herr *err)
+{
+    /* Limits keep every product below 2^62 and every int index in range. */
+    if (c->num_layers < 1 || c->num_layers > 1024)
+        return herr_set(err, "model: num_layers %d out of range [1, 1024]", c->num_layers);
+    if (c->channels < 1 || c->channels > 65536)
+        return herr_set(err, "model: channels %d out of range [1, 65536]", c->channels);
+    if (c->num_heads < 1 || c->num_heads > c->channels)
+        return herr_set(err, "model: num_heads %d out of range [1, channels=%d]",
+                        c->num_heads, c->channels);
+    if (c->channels % c->num_heads != 0)
+        return herr_set(err, "model: channels %d not divisible by num_heads %d",
+                        c->channels, c->num_heads);
+    if (c->vocab_size < 2 || c->vocab_size > 1 << 24)
+        return herr_set(err, "model: vocab_size %d out of range [2, 16777216]", c->vocab_size);
+    if (c->padded_vocab_size < c->vocab_size || c->padded_vocab_size > 1 << 24)
+        return herr_set(err, "model: padded_vocab_size %d must be >= vocab_size %d and <= 16777216",
+                        c->padded_vocab_size, c->vocab_size);
+    if (c->max_seq_len < 1 || c->max_seq_len > 1 << 20)
+        return herr_set(err, "model: max_seq_len %d out of range [1, 1048576]", c->max_seq_len);
+    size_t n = gpt2_num_params(c);
+    if (n > ((size_t)1 << 36))
+        return herr_set(err, "model: %zu parameters is more than heft supports (2^36)", n);
+    return 0;
+}
