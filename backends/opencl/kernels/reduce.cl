@@ -1,0 +1,52 @@
+/* reduce.cl - column sums, row sums and the sum of squares. */
+
+/* out (OC) += sum over n of in (N, OC). 2-D groups of (lx columns, ly lanes):
+ * lane ly sums rows ly, ly + ly_size, ... in order, then the lanes are added
+ * by a fixed tree. Global size (OC rounded up, ly_size): one group row. */
+__kernel void col_sums(__global float *out, ulong out_off, __global const float *in,
+                       ulong in_off, int N, int OC, __local float *scratch)
+{
+    const int c = (int)get_global_id(0);
+    const int lane = (int)get_local_id(1), lanes = (int)get_local_size(1);
+    float acc = 0.0f;
+    if (c < OC)
+        for (int n = lane; n < N; n += lanes)
+            acc += in[in_off + (size_t)n * OC + c];
+    const float total = group_sum_columns(scratch, acc);
+    if (c < OC && lane == 0)
+        out[out_off + c] += total;
+}
+
+/* out (R) = sum over k of in (R, K); one work-group per row. */
+__kernel void row_sums(__global float *out, ulong out_off, __global const float *in,
+                       ulong in_off, int R, int K, __local float *scratch)
+{
+    const int r = (int)get_group_id(0);
+    const int lid = (int)get_local_id(0), L = (int)get_local_size(0);
+    if (r >= R)
+        return; /* whole group leaves together: no barrier is skipped by part of it */
+    __global const float *row = in + in_off + (size_t)r * K;
+    float acc = 0.0f;
+    for (int k = lid; k < K; k += L)
+        acc += row[k];
+    const float total = group_sum(scratch, acc);
+    if (lid == 0)
+        out[out_off + r] = total;
+}
+
+/* partials (number of groups) = per-group sums of x^2 over x (n); the host
+ * adds the partials in double. Item i of the whole grid takes elements
+ * i, i + global size, ... so the partition depends only on the grid. */
+__kernel void sum_squares_partial(__global float *partials, __global const float *x,
+                                  ulong x_off, ulong n, __local float *scratch)
+{
+    const size_t stride = get_global_size(0);
+    float acc = 0.0f;
+    for (size_t i = get_global_id(0); i < n; i += stride) {
+        const float v = x[x_off + i];
+        acc += v * v;
+    }
+    const float total = group_sum(scratch, acc);
+    if (get_local_id(0) == 0)
+        partials[get_group_id(0)] = total;
+}
