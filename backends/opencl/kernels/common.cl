@@ -19,9 +19,9 @@ float group_sum(__local float *scratch, float v)
     const int lid = (int)get_local_id(0);
     scratch[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int half = (int)get_local_size(0) / 2; half > 0; half /= 2) {
-        if (lid < half)
-            scratch[lid] += scratch[lid + half];
+    for (int h = (int)get_local_size(0) / 2; h > 0; h /= 2) {
+        if (lid < h)
+            scratch[lid] += scratch[lid + h];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     const float total = scratch[0];
@@ -35,9 +35,9 @@ float group_max(__local float *scratch, float v)
     const int lid = (int)get_local_id(0);
     scratch[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int half = (int)get_local_size(0) / 2; half > 0; half /= 2) {
-        if (lid < half)
-            scratch[lid] = fmax(scratch[lid], scratch[lid + half]);
+    for (int h = (int)get_local_size(0) / 2; h > 0; h /= 2) {
+        if (lid < h)
+            scratch[lid] = fmax(scratch[lid], scratch[lid + h]);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     const float best = scratch[0];
@@ -54,9 +54,9 @@ float group_sum_columns(__local float *scratch, float v)
     const int width = (int)get_local_size(0);
     scratch[ly * width + lx] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int half = (int)get_local_size(1) / 2; half > 0; half /= 2) {
-        if (ly < half)
-            scratch[ly * width + lx] += scratch[(ly + half) * width + lx];
+    for (int h = (int)get_local_size(1) / 2; h > 0; h /= 2) {
+        if (ly < h)
+            scratch[ly * width + lx] += scratch[(ly + h) * width + lx];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     const float total = scratch[lx];
