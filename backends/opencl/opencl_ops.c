@@ -350,11 +350,15 @@ static double opencl_sum_squares(struct backend *be, dptr x, size_t n)
     size_t groups = (n + local - 1) / local;
     if (groups > cl->max_partials)
         groups = cl->max_partials;
+    /* whole multiples of the group size per chunk; the last chunk is short */
+    size_t chunk = ((n + groups - 1) / groups + local - 1) / local * local;
+    groups = (n + chunk - 1) / chunk;
     size_t global = groups * local;
     struct kcall c = kcall_begin(be, KERNEL_sum_squares_partial);
     kcall_mem(&c, cl->partials->mem);
     kcall_tensor(&c, x);
     kcall_ulong(&c, n);
+    kcall_ulong(&c, chunk);
     kcall_local(&c, local * sizeof(float));
     kcall_run(&c, 1, &global, &local);
 

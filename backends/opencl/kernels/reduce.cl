@@ -35,14 +35,17 @@ __kernel void row_sums(__global float *out, ulong out_off, __global const float 
 }
 
 /* partials (number of groups) = per-group sums of x^2 over x (n); the host
- * adds the partials in double. Item i of the whole grid takes elements
- * i, i + global size, ... so the partition depends only on the grid. */
+ * adds the partials in double. Group g owns the chunk [g*chunk, (g+1)*chunk)
+ * and its items read it in steps of the group size: contiguous across items
+ * at every step (coalesced on GPUs) and one cache-friendly block per group on
+ * CPUs. The partition depends only on n and the launch, never on timing. */
 __kernel void sum_squares_partial(__global float *partials, __global const float *x,
-                                  ulong x_off, ulong n, __local float *scratch)
+                                  ulong x_off, ulong n, ulong chunk, __local float *scratch)
 {
-    const size_t stride = get_global_size(0);
+    const size_t begin = get_group_id(0) * chunk;
+    const size_t end = begin + chunk < n ? begin + chunk : n;
     float acc = 0.0f;
-    for (size_t i = get_global_id(0); i < n; i += stride) {
+    for (size_t i = begin + get_local_id(0); i < end; i += get_local_size(0)) {
         const float v = x[x_off + i];
         acc += v * v;
     }
