@@ -30,16 +30,13 @@ void rw_scan_losses(const double *losses, const int *ntokens, int N, struct rw_s
     }
 }
 
-/* Ascending, with -0.0 before +0.0 so that the order, and every quantile's
- * bits, do not depend on the qsort implementation. */
+/* Ascending. Values that compare equal (only -0.0 and +0.0 differ in bits)
+ * are interchangeable for every use of the sorted copy: the quantiles'
+ * a + t (b - a) and the top-q cut's comparisons give the same results. */
 static int cmp_double(const void *pa, const void *pb)
 {
     double a = *(const double *)pa, b = *(const double *)pb;
-    if (a < b)
-        return -1;
-    if (a > b)
-        return 1;
-    return (int)(signbit(b) != 0) - (int)(signbit(a) != 0);
+    return (a > b) - (a < b);
 }
 
 /* Everything that can fail, checked before anything is written. */

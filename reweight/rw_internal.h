@@ -34,7 +34,7 @@ double rw_exp(double x);
 double rw_rng_uniform(uint64_t *state);
 
 /* Number of samples top-q keeps: ceil(q * n) in [1, n] for n >= 1, computed so
- * that a decimal q such as 0.3 of n = 10 gives 3, not 4 (0.3 * 10 rounds up). */
+ * that a decimal q such as 0.07 of n = 100 gives 7, not 8 (0.07 * 100 rounds up). */
 int rw_topq_count(double q, int n);
 
 /* What one pass over the valid losses finds; filled by rw_scan_losses(). */

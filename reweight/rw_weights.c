@@ -79,9 +79,9 @@ void rw_weights_infobatch(double prune, uint64_t *rng, const double *losses, con
 
 int rw_topq_count(double q, int n)
 {
-    /* q*n carries the rounding of the decimal q (0.3 is 0.29999999999999998890)
-     * and of the product, a few 1e-16 relative; 1e-12 forgives that and nothing
-     * a user could mean. */
+    /* q*n carries the rounding of the decimal q and of the product, a few 1e-16
+     * relative (0.07 * 100 is 7.000000000000001); 1e-12 forgives that and
+     * nothing a user could mean. */
     double x = q * (double)n;
     double k = ceil(x - 1e-12 * x);
     if (k < 1)

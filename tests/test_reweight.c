@@ -88,6 +88,33 @@ START_TEST(shape_strategies_match_python)
 }
 END_TEST
 
+/* Losses closer than 1e-6: the range is clamped to 1e-6, so h = -+0.1, not -+1.
+ * python: L=[1.0,1.0+1e-7]; rg=max(max(L)-min(L),1e-6);
+ *         f=[min((2*l-max(L)-min(L))/rg+1,1) for l in L]; softmax(f) */
+START_TEST(tiny_loss_range_is_clamped)
+{
+    static const double L[2] = { 1.0, 1.0 + 1e-7 };
+    static const double want[2] = { 0.47502081250649975, 0.52497918749350025 };
+    struct rw_config c;
+    double w[2];
+    config_for(&c, RW_LINUPPER, 1.0);
+    weigh(&c, L, NULL, 2, w, NULL);
+    assert_weights(w, want, 2, 1e-9); /* h itself carries rounding of 1e-7 / 1e-6 */
+}
+END_TEST
+
+/* The RNG is splitmix64; python, from s = 42:
+ *   s=(s+0x9E3779B97F4A7C15)%2**64; z=s; z=((z^(z>>30))*0xBF58476D1CE4E5B9)%2**64;
+ *   z=((z^(z>>27))*0x94D049BB133111EB)%2**64; z^=z>>31; print(z>>11) */
+START_TEST(rng_matches_python_splitmix64)
+{
+    static const double want[3] = { 6679422623415661.0, 1440344771546334.0, 2509415892804083.0 };
+    uint64_t s = 42;
+    for (int i = 0; i < 3; i++)
+        ck_assert(rw_rng_uniform(&s) == want[i] * 0x1.0p-53);
+}
+END_TEST
+
 /* Losses 1..6, mean 3.5: samples 0, 1, 2 are below it. Seed 42 gives the
  * splitmix64 draws 0.7416, 0.1599, 0.2786 (python: s=(s+0x9E3779B97F4A7C15)
  * mod 2^64, the three xor-shift-multiply rounds, (z>>11)/2^53), so with prune
@@ -124,21 +151,27 @@ START_TEST(topq_keeps_highest_and_breaks_ties_by_index)
 }
 END_TEST
 
-/* 0.3 * 10 rounds to 3.0000000000000004 in doubles; a naive ceil keeps 4. */
+/* 0.07 * 100 is 7.000000000000001 in doubles (so is 0.55 * 100 = 55.00000000000001);
+ * a naive ceil keeps one sample too many. */
 START_TEST(topq_count_of_decimal_q)
 {
-    static const double L[10] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+    double L[100], w[100];
+    for (int i = 0; i < 100; i++)
+        L[i] = i;
     struct rw_config c;
-    double w[10];
     config_for(&c, RW_TOPQ, 1.0);
-    c.topq_q = 0.3;
-    weigh(&c, L, NULL, 10, w, NULL);
-    for (int i = 0; i < 10; i++)
-        ck_assert(w[i] == (i >= 7 ? 1.0 / 3.0 : 0.0));
-    c.topq_q = 0.31; /* 3.1 -> 4 */
-    weigh(&c, L, NULL, 10, w, NULL);
-    for (int i = 0; i < 10; i++)
-        ck_assert(w[i] == (i >= 6 ? 0.25 : 0.0));
+    c.topq_q = 0.07;
+    weigh(&c, L, NULL, 100, w, NULL);
+    for (int i = 0; i < 100; i++)
+        ck_assert(w[i] == (i >= 93 ? 1.0 / 7.0 : 0.0));
+    c.topq_q = 0.55;
+    weigh(&c, L, NULL, 100, w, NULL);
+    for (int i = 0; i < 100; i++)
+        ck_assert(w[i] == (i >= 45 ? 1.0 / 55.0 : 0.0));
+    c.topq_q = 0.071; /* 7.1 -> 8 */
+    weigh(&c, L, NULL, 100, w, NULL);
+    for (int i = 0; i < 100; i++)
+        ck_assert(w[i] == (i >= 92 ? 0.125 : 0.0));
 }
 END_TEST
 
@@ -506,6 +539,33 @@ START_TEST(corrupt_or_short_state_is_refused)
 }
 END_TEST
 
+/* 14 losses of 0.1 and one a bit below: their computed mean rounds above 0.1,
+ * so every sample would look "below the mean" and could all be dropped (sum 0,
+ * NaN weights). The largest loss must always stay. */
+START_TEST(infobatch_keeps_the_top_when_the_mean_rounds_up)
+{
+    double L[15], w[15];
+    for (int i = 0; i < 15; i++)
+        L[i] = 0.1;
+    L[7] = nextafter(0.1, 0.0);
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        struct rw_config c;
+        config_for(&c, RW_INFOBATCH, 1.0);
+        c.infobatch_prune = 0.99;
+        c.seed = seed;
+        weigh(&c, L, NULL, 15, w, NULL);
+        double sum = 0.0;
+        for (int i = 0; i < 15; i++) {
+            ck_assert_msg(isfinite(w[i]), "seed %d: w[%d] = %g", (int)seed, i, w[i]);
+            sum += w[i];
+            if (i != 7)
+                ck_assert(w[i] > 0.0);
+        }
+        ck_assert(fabs(sum - 1.0) <= 1e-15);
+    }
+}
+END_TEST
+
 START_TEST(infobatch_is_reproducible_from_its_seed)
 {
     double L[200], a[200], b[200], d[200];
@@ -561,6 +621,8 @@ static Suite *reweight_suite(void)
     tcase_add_test(hand, uniform_is_exactly_one_over_n);
     tcase_add_loop_test(hand, shape_strategies_match_python, 0,
                         (int)(sizeof shape_cases / sizeof shape_cases[0]));
+    tcase_add_test(hand, tiny_loss_range_is_clamped);
+    tcase_add_test(hand, rng_matches_python_splitmix64);
     tcase_add_test(hand, infobatch_matches_python);
     tcase_add_test(hand, topq_keeps_highest_and_breaks_ties_by_index);
     tcase_add_test(hand, topq_count_of_decimal_q);
@@ -580,6 +642,7 @@ static Suite *reweight_suite(void)
     tcase_add_test(edge, warmup_modes_at_their_boundaries);
     tcase_add_test(edge, state_serializes_little_endian_and_round_trips);
     tcase_add_test(edge, corrupt_or_short_state_is_refused);
+    tcase_add_test(edge, infobatch_keeps_the_top_when_the_mean_rounds_up);
     tcase_add_test(edge, infobatch_is_reproducible_from_its_seed);
     suite_add_tcase(s, edge);
     return s;
