@@ -79,20 +79,6 @@ static const char *temp_path(const char *text)
     return path;
 }
 
-/* Usage errors: exit 2, nothing on stdout, exactly one line on stderr that
- * contains `needle`. */
-static void expect_usage_error(char **argv, const char *input, const char *needle)
-{
-    struct result r;
-    run(&r, input, argv);
-    ck_assert_msg(r.rc == 2, "%s: rc %d", argv[1], r.rc);
-    ck_assert_msg(r.out[0] == '\0', "stdout: %s", r.out);
-    char *nl = strchr(r.err, '\n');
-    ck_assert_msg(nl != NULL && nl[1] == '\0', "not one line: '%s'", r.err);
-    ck_assert_msg(strncmp(r.err, "heft weights: ", 14) == 0, "'%s'", r.err);
-    ck_assert_msg(strstr(r.err, needle) != NULL, "'%s' lacks '%s'", r.err, needle);
-}
-
 START_TEST(help_prints_usage)
 {
     char *argv[] = { "weights", "--help", NULL };
@@ -236,87 +222,45 @@ START_TEST(every_option_reaches_the_config)
 }
 END_TEST
 
-START_TEST(unknown_flag_is_one_line_exit_2)
-{
-    char *argv[] = { "weights", "--bogus", "3", NULL };
-    expect_usage_error(argv, "", "unknown option '--bogus'");
-}
-END_TEST
+/* Usage errors: exit 2, nothing on stdout, exactly one line on stderr that
+ * names the problem. */
+static const struct {
+    char *args[4];
+    const char *input;   /* stdin; NULL leaves it alone */
+    const char *needle;  /* must appear in the message */
+} usage_errors[] = {
+    { { "--bogus", "3" }, "", "unknown option '--bogus'" },
+    { { NULL }, "1.5\n# fine\nabc\n", "stdin: line 3: cannot read the loss 'abc'" },
+    { { "--r", "-1" }, "1\n", "r = -1" },
+    { { "--r", "0.4x" }, "1\n", "--r: '0.4x' is not a number" },
+    { { "--seed", "-5" }, "1\n", "--seed: '-5' must be >= 0" },
+    { { "--strategy", "focal" }, "1\n", "'focal' (valid: uniform, linupper" },
+    { { "--rw-warmup-mode", "cosine" }, "1\n", "'cosine' (valid: uniform, r-step, r-linear)" },
+    { { "--topq-q" }, "1\n", "--topq-q needs a value" },
+    { { "--topq-q=0" }, "1\n", "topq_q = 0 must be in (0, 1]" },
+    { { NULL }, "1 2 0\n1 2 1 9\n", "line 2: expected 'LOSS [NTOKENS [DOMAIN]]'" },
+    { { NULL }, "1 2\n1 2 1\n", "line 2 has a domain id but line 1 has none" },
+    { { NULL }, "1 -2\n", "line 1: token count '-2'" },
+    { { NULL }, "1 2 64\n", "line 1: domain id '64'" },
+    { { "/nonexistent/losses.txt" }, NULL, "cannot open '/nonexistent/losses.txt'" },
+    { { "a.txt", "b.txt" }, NULL, "more than one input file ('a.txt' and 'b.txt')" },
+    { { "--step", "-3" }, "1\n", "step -3" },
+};
 
-START_TEST(unparsable_line_names_its_number)
+START_TEST(usage_error_is_one_line_exit_2)
 {
-    char *argv[] = { "weights", NULL };
-    expect_usage_error(argv, "1.5\n# fine\nabc\n", "stdin: line 3: cannot read the loss 'abc'");
-}
-END_TEST
-
-START_TEST(bad_values_are_refused)
-{
-    char *a1[] = { "weights", "--r", "-1", NULL };
-    expect_usage_error(a1, "1\n", "r = -1");
-}
-END_TEST
-
-START_TEST(non_number_value_is_refused)
-{
-    char *a[] = { "weights", "--r", "0.4x", NULL };
-    expect_usage_error(a, "1\n", "--r: '0.4x' is not a number");
-}
-END_TEST
-
-START_TEST(unknown_strategy_lists_valid_ones)
-{
-    char *a[] = { "weights", "--strategy", "focal", NULL };
-    expect_usage_error(a, "1\n", "'focal' (valid: uniform, linupper");
-}
-END_TEST
-
-START_TEST(missing_value_is_refused)
-{
-    char *a[] = { "weights", "--topq-q", NULL };
-    expect_usage_error(a, "1\n", "--topq-q needs a value");
-}
-END_TEST
-
-START_TEST(bad_rows_are_refused)
-{
-    char *a[] = { "weights", NULL };
-    expect_usage_error(a, "1 2 0\n1 2 1 9\n", "line 2: expected 'LOSS [NTOKENS [DOMAIN]]'");
-}
-END_TEST
-
-START_TEST(mixed_domains_are_refused)
-{
-    char *a[] = { "weights", NULL };
-    expect_usage_error(a, "1 2\n1 2 1\n", "line 2 has a domain id but line 1 has none");
-}
-END_TEST
-
-START_TEST(bad_token_count_is_refused)
-{
-    char *a[] = { "weights", NULL };
-    expect_usage_error(a, "1 -2\n", "line 1: token count '-2'");
-}
-END_TEST
-
-START_TEST(domain_out_of_range_is_refused)
-{
-    char *a[] = { "weights", NULL };
-    expect_usage_error(a, "1 2 64\n", "line 1: domain id '64'");
-}
-END_TEST
-
-START_TEST(missing_file_is_named)
-{
-    char *a[] = { "weights", "/nonexistent/losses.txt", NULL };
-    expect_usage_error(a, NULL, "cannot open '/nonexistent/losses.txt'");
-}
-END_TEST
-
-START_TEST(negative_step_is_refused)
-{
-    char *a[] = { "weights", "--step", "-3", NULL };
-    expect_usage_error(a, "1\n", "step -3");
+    char *argv[6] = { "weights" };
+    for (int k = 0; k < 4 && usage_errors[_i].args[k]; k++)
+        argv[k + 1] = usage_errors[_i].args[k];
+    struct result r;
+    run(&r, usage_errors[_i].input, argv);
+    ck_assert_msg(r.rc == 2, "case %d: rc %d", _i, r.rc);
+    ck_assert_msg(r.out[0] == '\0', "stdout: %s", r.out);
+    char *nl = strchr(r.err, '\n');
+    ck_assert_msg(nl != NULL && nl[1] == '\0', "not one line: '%s'", r.err);
+    ck_assert_msg(strncmp(r.err, "heft weights: ", 14) == 0, "'%s'", r.err);
+    ck_assert_msg(strstr(r.err, usage_errors[_i].needle) != NULL, "'%s' lacks '%s'", r.err,
+                  usage_errors[_i].needle);
 }
 END_TEST
 
@@ -328,18 +272,8 @@ static Suite *cmd_suite(void)
     tcase_add_test(tc, file_input_gives_the_library_weights);
     tcase_add_test(tc, stdin_input_and_warmup);
     tcase_add_loop_test(tc, every_option_reaches_the_config, 0, 10);
-    tcase_add_test(tc, unknown_flag_is_one_line_exit_2);
-    tcase_add_test(tc, unparsable_line_names_its_number);
-    tcase_add_test(tc, bad_values_are_refused);
-    tcase_add_test(tc, non_number_value_is_refused);
-    tcase_add_test(tc, unknown_strategy_lists_valid_ones);
-    tcase_add_test(tc, missing_value_is_refused);
-    tcase_add_test(tc, bad_rows_are_refused);
-    tcase_add_test(tc, mixed_domains_are_refused);
-    tcase_add_test(tc, bad_token_count_is_refused);
-    tcase_add_test(tc, domain_out_of_range_is_refused);
-    tcase_add_test(tc, missing_file_is_named);
-    tcase_add_test(tc, negative_step_is_refused);
+    tcase_add_loop_test(tc, usage_error_is_one_line_exit_2, 0,
+                        (int)(sizeof usage_errors / sizeof usage_errors[0]));
     suite_add_tcase(s, tc);
     return s;
 }
