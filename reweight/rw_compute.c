@@ -1,7 +1,6 @@
 /* reweight/rw_compute.c — one step: check the inputs, pick the rule, fill stats. */
 #include "reweight/rw_internal.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 void rw_scan_losses(const double *losses, const int *ntokens, int N, struct rw_scan *out)
@@ -30,13 +29,33 @@ void rw_scan_losses(const double *losses, const int *ntokens, int N, struct rw_s
     }
 }
 
-/* Ascending. Values that compare equal (only -0.0 and +0.0 differ in bits)
- * are interchangeable for every use of the sorted copy: the quantiles'
- * a + t (b - a) and the top-q cut's comparisons give the same results. */
-static int cmp_double(const void *pa, const void *pb)
+/* Sorts a (n) ascending in place: a heapsort, because glibc's qsort allocates
+ * for arrays over 1 KiB and a training step must not. Equal values (only -0.0
+ * and +0.0 differ in bits) are interchangeable for every use of the sorted
+ * copy: the quantiles' a + t (b - a) and the top-q cut's comparisons. */
+static void sift_down(double *a, int root, int n)
 {
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
+    for (int child; (child = 2 * root + 1) < n; root = child) {
+        if (child + 1 < n && a[child + 1] > a[child])
+            child++;
+        if (!(a[child] > a[root]))
+            return;
+        double t = a[root];
+        a[root] = a[child];
+        a[child] = t;
+    }
+}
+
+static void sort_ascending(double *a, int n)
+{
+    for (int i = n / 2 - 1; i >= 0; i--)
+        sift_down(a, i, n);
+    for (int end = n - 1; end > 0; end--) {
+        double t = a[0];
+        a[0] = a[end];
+        a[end] = t;
+        sift_down(a, 0, end);
+    }
 }
 
 /* Everything that can fail, checked before anything is written. */
@@ -96,7 +115,7 @@ int rw_compute(const struct rw_config *cfg, struct rw_state *state, long step,
         for (int i = 0; i < N; i++)
             if (rw_sample_valid(losses, ntokens, i))
                 sorted[n++] = losses[i];
-        qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
+        sort_ascending(sorted, n);
         if (stats != NULL)
             rw_stats_quantiles(stats, sorted, n);
         k = rw_topq_count(cfg->topq_q, n);
