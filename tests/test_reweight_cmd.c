@@ -1,7 +1,7 @@
 /* tests/test_reweight_cmd.c — `heft weights` (tools/cmd_weights.c), called as
  * the dispatcher will call it, with stdout/stderr (and stdin) redirected to
- * temporary files. Check runs each test in its own process, so the
- * redirections cannot leak into other tests. */
+ * temporary files and restored afterwards (stdin stays on the last input
+ * given, which the next run with input replaces). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -26,32 +26,36 @@ static void slurp(FILE *f, char *buf, size_t cap)
     buf[n] = '\0';
 }
 
-/* Writes text to a fresh temporary file, returned open at its start. */
-static FILE *temp_with(const char *text)
+/* A path to a new temporary file holding text; the caller unlinks it. */
+static const char *temp_path(const char *text)
 {
-    FILE *f = tmpfile();
-    ck_assert(f != NULL);
-    fputs(text, f);
-    rewind(f);
-    return f;
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/test_reweight_cmd_XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert(fd >= 0);
+    ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    return path;
 }
 
-/* Runs cmd_weights(argv) with stdin from `input` (NULL: leave stdin alone).
- * Call at most once per test with input: stdin's buffer is not reset. */
+/* Runs cmd_weights(argv) with stdin from `input` (NULL: leave stdin alone). */
 static void run(struct result *r, const char *input, char **argv)
 {
     int argc = 0;
     while (argv[argc])
         argc++;
-    FILE *out = tmpfile(), *err = tmpfile(), *in = input ? temp_with(input) : NULL;
+    FILE *out = tmpfile(), *err = tmpfile();
     ck_assert(out && err);
+    if (input) { /* freopen also drops what stdin buffered or hit (EOF) before */
+        const char *path = temp_path(input);
+        ck_assert(freopen(path, "r", stdin) != NULL);
+        unlink(path);
+    }
     fflush(stdout);
     fflush(stderr);
     int save_out = dup(1), save_err = dup(2);
     dup2(fileno(out), 1);
     dup2(fileno(err), 2);
-    if (in)
-        dup2(fileno(in), 0);
     r->rc = cmd_weights(argc, argv);
     fflush(stdout);
     fflush(stderr);
@@ -63,20 +67,6 @@ static void run(struct result *r, const char *input, char **argv)
     slurp(err, r->err, sizeof r->err);
     fclose(out);
     fclose(err);
-    if (in)
-        fclose(in);
-}
-
-/* A path to a temporary file holding text (removed by the test's exit). */
-static const char *temp_path(const char *text)
-{
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/test_reweight_cmd_XXXXXX");
-    int fd = mkstemp(path);
-    ck_assert(fd >= 0);
-    ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-    close(fd);
-    return path;
 }
 
 START_TEST(help_prints_usage)
