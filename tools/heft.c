@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "tools/cmd_weights.h"
 #include "tools/commands.h"
 
 struct command {
@@ -15,6 +16,7 @@ struct command {
 
 static const struct command commands[] = {
     { "train", cmd_train, "train a GPT-2 model (default: the built-in data, tiny model)" },
+    { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses" },
 };
 
 static void usage(FILE *out)
