@@ -29,6 +29,7 @@
 
 #include "tests/ref/ref_gpt2_f64.h"
 #include "tests/ref/rng.h"
+#include "tests/ref/run_suite.h"
 
 #define FD_H 1e-3
 #define FD_FLOOR 1e-4
@@ -235,9 +236,5 @@ int main(void)
     tcase_add_test(tc, test_padding_and_empty_row_are_inert);
     tcase_add_test(tc, test_forward_rejects_bad_ids);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }
