@@ -19,16 +19,21 @@ int herr_set(struct herr *e, const char *fmt, ...)
 int herr_wrap(struct herr *e, const char *fmt, ...)
 {
     if (e) {
-        char prefix[HERR_MSG_MAX];
         char old[HERR_MSG_MAX];
+        memcpy(old, e->msg, sizeof old);
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(prefix, sizeof prefix, fmt, ap);
+        int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
         va_end(ap);
-        memcpy(old, e->msg, sizeof old);
-        /* Both halves are bounded; truncation of a very long chain is acceptable. */
-        int n = snprintf(e->msg, sizeof e->msg, "%s%s", prefix, old);
-        (void)n;
+        /* Append the old message after the prefix, truncating the whole line
+         * to the buffer: a very long chain of context loses its tail. */
+        size_t used = n < 0 ? 0 : (size_t)n < sizeof e->msg ? (size_t)n : sizeof e->msg - 1;
+        size_t room = sizeof e->msg - 1 - used;
+        size_t len = strnlen(old, sizeof old - 1);
+        if (len > room)
+            len = room;
+        memcpy(e->msg + used, old, len);
+        e->msg[used + len] = '\0';
     }
     return -1;
 }
