@@ -3,7 +3,9 @@
  *     max_i |got_i - want_i| / max(max_i |want_i|, floor)
  * i.e. the worst absolute error relative to the reference's scale (floor
  * keeps an all-near-zero reference from turning round-off into a huge
- * ratio). One number per tensor, compared with a per-case tolerance. */
+ * ratio). One number per tensor, compared with a per-case tolerance. A NaN
+ * where the reference has NaN matches; any other NaN or infinite difference
+ * makes the error infinite. */
 #ifndef HEFT_TESTS_REF_COMPARE_H
 #define HEFT_TESTS_REF_COMPARE_H
 
