@@ -18,17 +18,19 @@
 #include "tests/ref/compare.h"
 #include "tests/ref/ref_gpt2_f64.h"
 #include "tests/ref/ref_ops_f64.h"
+#include "tests/ref/torch_case.h"
 #include "tests/ref/vectors.h"
 #include "tests/ref/run_suite.h"
 
 #define REF_TOL 1e-6
 #define REF_FLOOR 1e-6 /* scale floor of the normalized error */
 
-/* Everything a test needs: the model loaded with the torch weights, the
- * vectors, and the batch. */
+/* Everything a test needs: the torch case and the f64 model loaded with its
+ * weights. */
 struct fixture {
+    struct torch_case tc;
     struct ref_gpt2 m;
-    struct ref_vectors vec;
+    struct ref_vectors *vec;
     const int32_t *inputs, *targets;
     int B, T;
 };
@@ -36,41 +38,27 @@ struct fixture {
 static void load(struct fixture *f)
 {
     struct herr err;
-    struct gpt2_config cfg;
-    float *p32;
-    ck_assert_msg(ref_gpt2_read_llmc(HEFT_REF_DIR "/gpt2_tiny_model.bin", &cfg, &p32, &err) == 0,
-                  "%s", err.msg);
-    ck_assert_msg(ref_vectors_load(&f->vec, HEFT_REF_DIR "/gpt2_tiny_vectors.bin", &err) == 0,
-                  "%s", err.msg);
-    const int32_t *c = ref_vectors_i32(&f->vec, "config", 8, &err);
-    ck_assert_msg(c != NULL, "%s", err.msg);
-    ck_assert_msg(c[0] == cfg.max_seq_len && c[1] == cfg.vocab_size &&
-                  c[2] == cfg.padded_vocab_size && c[3] == cfg.num_layers &&
-                  c[4] == cfg.num_heads && c[5] == cfg.channels,
-                  "vectors config does not match the model file's header");
-    f->B = c[6];
-    f->T = c[7];
-    ck_assert_msg(ref_gpt2_create(&f->m, &cfg, f->B, f->T, &err) == 0, "%s", err.msg);
+    ck_assert_msg(torch_case_load(&f->tc, HEFT_REF_DIR, &err) == 0, "%s", err.msg);
+    f->vec = &f->tc.vec;
+    f->B = f->tc.B;
+    f->T = f->tc.T;
+    f->inputs = f->tc.inputs;
+    f->targets = f->tc.targets;
+    ck_assert_msg(ref_gpt2_create(&f->m, &f->tc.cfg, f->B, f->T, &err) == 0, "%s", err.msg);
     for (size_t i = 0; i < f->m.num_params; i++)
-        f->m.params[i] = p32[i];
-    free(p32);
-    size_t BT = (size_t)f->B * f->T;
-    f->inputs = ref_vectors_i32(&f->vec, "inputs", BT, &err);
-    ck_assert_msg(f->inputs != NULL, "%s", err.msg);
-    f->targets = ref_vectors_i32(&f->vec, "targets", BT, &err);
-    ck_assert_msg(f->targets != NULL, "%s", err.msg);
+        f->m.params[i] = f->tc.params[i];
 }
 
 static void unload(struct fixture *f)
 {
     ref_gpt2_destroy(&f->m);
-    ref_vectors_free(&f->vec);
+    torch_case_free(&f->tc);
 }
 
 static const float *want(struct fixture *f, const char *name, size_t n)
 {
     struct herr err;
-    const float *w = ref_vectors_f32(&f->vec, name, n, &err);
+    const float *w = ref_vectors_f32(f->vec, name, n, &err);
     ck_assert_msg(w != NULL, "%s", err.msg);
     return w;
 }
@@ -118,7 +106,7 @@ START_TEST(test_forward)
     expect_close(f.m.a.losses, want(&f, "token_losses", BT), BT, "token losses");
     expect_close(f.m.sample_losses, want(&f, "sample_losses", f.B), f.B, "sample losses");
     struct herr err;
-    const int32_t *counts = ref_vectors_i32(&f.vec, "token_counts", f.B, &err);
+    const int32_t *counts = ref_vectors_i32(f.vec, "token_counts", f.B, &err);
     ck_assert_msg(counts != NULL, "%s", err.msg);
     int some_ignored = 0;
     for (int b = 0; b < f.B; b++) {
@@ -130,10 +118,11 @@ START_TEST(test_forward)
 }
 END_TEST
 
-/* The objective sum_i w_i l_i and its gradient, for weights named in the
- * vectors ("weights") or uniform 1/B. */
-static void check_objective(int uniform)
+/* The objective sum_i w_i l_i and its gradient: _i = 0 uniform weights 1/B,
+ * 1 the vectors' non-uniform "weights". */
+START_TEST(test_gradients)
 {
+    int uniform = _i == 0;
     struct fixture f;
     load(&f);
     forward(&f);
@@ -154,17 +143,6 @@ static void check_objective(int uniform)
     expect_grads(&f, want(&f, name, f.m.num_params), tag);
     unload(&f);
 }
-
-START_TEST(test_uniform_gradient)
-{
-    check_objective(1);
-}
-END_TEST
-
-START_TEST(test_weighted_gradient)
-{
-    check_objective(0);
-}
 END_TEST
 
 /* torch.optim.AdamW (decay on gpt2_tensor_decays tensors) after
@@ -176,7 +154,7 @@ START_TEST(test_adamw_steps)
     const float *hp = want(&f, "adamw_hparams", 6);
     const float lr = hp[0], beta1 = hp[1], beta2 = hp[2], eps = hp[3], wd = hp[4];
     const double max_norm = hp[5];
-    const struct ref_vec *lv = ref_vectors_find(&f.vec, "adamw_losses");
+    const struct ref_vec *lv = ref_vectors_find(f.vec, "adamw_losses");
     ck_assert_msg(lv != NULL, "no adamw_losses");
     int steps = (int)lv->count;
     const float *losses = want(&f, "adamw_losses", steps);
@@ -234,8 +212,7 @@ int main(void)
     Suite *s = suite_create("ref_torch");
     TCase *tc = tcase_create("gpt2_f64_vs_torch");
     tcase_add_test(tc, test_forward);
-    tcase_add_test(tc, test_uniform_gradient);
-    tcase_add_test(tc, test_weighted_gradient);
+    tcase_add_loop_test(tc, test_gradients, 0, 2);
     tcase_add_test(tc, test_adamw_steps);
     suite_add_tcase(s, tc);
     return run_suite(s);
