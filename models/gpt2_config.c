@@ -2,6 +2,7 @@
 #include "models/gpt2_config.h"
 
 #include <stdint.h>
+#include <string.h>
 
 static const char *const tensor_names[GPT2_NUM_TENSORS] = {
     "wte", "wpe", "ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb",
@@ -94,4 +95,41 @@ int gpt2_config_validate(const struct gpt2_config *c, struct herr *err)
     if (n > ((size_t)1 << 36))
         return herr_set(err, "model: %zu parameters is more than heft supports (2^36)", n);
     return 0;
+}
+
+struct preset {
+    const char *name;
+    int layers, heads, channels, max_seq_len;
+};
+
+static const struct preset presets[] = {
+    { "tiny", 4, 4, 128, 256 },
+    { "small", 6, 6, 384, 512 },
+    { "gpt2", 12, 12, 768, 1024 },
+    { "gpt2-medium", 24, 16, 1024, 1024 },
+    { "gpt2-large", 36, 20, 1280, 1024 },
+    { "gpt2-xl", 48, 25, 1600, 1024 },
+};
+
+const char *gpt2_preset_names(void)
+{
+    return "tiny small gpt2 gpt2-medium gpt2-large gpt2-xl";
+}
+
+int gpt2_preset(const char *name, int vocab_size, struct gpt2_config *cfg, struct herr *err)
+{
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
+        if (strcmp(presets[i].name, name) != 0)
+            continue;
+        cfg->num_layers = presets[i].layers;
+        cfg->num_heads = presets[i].heads;
+        cfg->channels = presets[i].channels;
+        cfg->max_seq_len = presets[i].max_seq_len;
+        cfg->vocab_size = vocab_size;
+        /* 128 for GPT-2's BPE vocabulary (50257 -> 50304, as llm.c), 64 for
+         * small vocabularies such as bytes (257 -> 320) */
+        cfg->padded_vocab_size = gpt2_pad_vocab(vocab_size, vocab_size > 4096 ? 128 : 64);
+        return 0;
+    }
+    return herr_set(err, "unknown model '%s' (presets: %s)", name, gpt2_preset_names());
 }

@@ -53,6 +53,14 @@ int gpt2_tensor_decays(enum gpt2_tensor t);
  * parameter count); names the offending field on failure. */
 int gpt2_config_validate(const struct gpt2_config *cfg, struct herr *err);
 
+/* Named sizes: "tiny" (tests and the built-in quick start), "small", and
+ * GPT-2's own "gpt2" (124M), "gpt2-medium" (350M), "gpt2-large" (774M),
+ * "gpt2-xl" (1558M). vocab_size is left for the caller (it comes from the
+ * data); padded_vocab_size is set from it with gpt2_pad_vocab. */
+int gpt2_preset(const char *name, int vocab_size, struct gpt2_config *cfg, struct herr *err);
+/* Space-separated preset names, for help and messages. */
+const char *gpt2_preset_names(void);
+
 /* Smallest multiple of `multiple` that is >= V (llm.c pads 50257 to 50304). */
 int gpt2_pad_vocab(int V, int multiple);
 

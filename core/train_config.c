@@ -1,0 +1,125 @@
+/* core/train_config.c — see train_config.h. */
+#include "core/train_config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define F(field) offsetof(struct train_config, field)
+
+static const struct opt_spec options[] = {
+    OPT_HEADING("Model"),
+    { "model", OPT_STRING, F(model), 1, 0, "NAME",
+      "preset: tiny small gpt2 gpt2-medium gpt2-large gpt2-xl" },
+    { "init-from", OPT_STRING, F(init_from), 1, 0, "FILE",
+      "start from an llm.c GPT-2 model file instead of random weights" },
+    { "layers", OPT_INT, F(layers), 0, 1024, "N", "override the preset's layers (0 = preset)" },
+    { "heads", OPT_INT, F(heads), 0, 65536, "N", "override the preset's heads (0 = preset)" },
+    { "channels", OPT_INT, F(channels), 0, 65536, "N", "override the preset's width (0 = preset)" },
+    { "max-seq-len", OPT_INT, F(max_seq_len), 0, 1048576, "N",
+      "override the preset's position table size (0 = preset)" },
+    OPT_HEADING("Data"),
+    { "data", OPT_STRING, F(data), 1, 0, "PATH",
+      "'builtin', a dataset directory from heft prepare, or llm.c shard file(s) (glob)" },
+    { "vocab", OPT_INT, F(vocab), 0, 16777216, "N",
+      "vocabulary of llm.c shards without a manifest (0 = GPT-2's 50257)" },
+    { "batch", OPT_INT, F(batch), 1, 65536, "B", "rows per rank per micro-batch" },
+    { "seq", OPT_INT, F(seq), 1, 1048576, "T", "tokens per row" },
+    { "grad-accum", OPT_INT, F(grad_accum), 1, 65536, "K", "micro-batches per optimizer step" },
+    OPT_HEADING("Optimizer"),
+    { "steps", OPT_LONG, F(steps), 1, 1e12, "N", "optimizer steps" },
+    { "lr", OPT_DOUBLE, F(lr), 1e-12, 10, "X", "peak learning rate" },
+    { "min-lr-frac", OPT_DOUBLE, F(min_lr_frac), 0, 1, "X", "final learning rate / peak" },
+    { "warmup", OPT_LONG, F(warmup), 0, 1e12, "N", "learning-rate warm-up steps" },
+    { "schedule", OPT_STRING, F(schedule), 1, 0, "NAME", "cosine, linear or constant" },
+    { "weight-decay", OPT_DOUBLE, F(weight_decay), 0, 10, "X",
+      "AdamW weight decay (matrices and embeddings only)" },
+    { "beta1", OPT_DOUBLE, F(beta1), 0, 0.999999, "X", "AdamW beta1" },
+    { "beta2", OPT_DOUBLE, F(beta2), 0, 0.999999, "X", "AdamW beta2" },
+    { "adam-eps", OPT_DOUBLE, F(adam_eps), 1e-30, 1, "X", "AdamW epsilon" },
+    { "grad-clip", OPT_DOUBLE, F(grad_clip), 0, 1e12, "X", "max gradient norm (0 = off)" },
+    OPT_HEADING("Reweighting (see docs/REWEIGHTING.md)"),
+    { "reweight", OPT_STRING, F(reweight), 1, 0, "NAME",
+      "uniform linupper quadratic extremes linear infobatch topq dro" },
+    { "r", OPT_DOUBLE, F(r), 1e-6, 1e12, "X", "softmax temperature of the weights" },
+    { "rw-warmup", OPT_LONG, F(rw_warmup), 0, 1e12, "N", "reweighting warm-up steps" },
+    { "rw-warmup-mode", OPT_STRING, F(rw_warmup_mode), 1, 0, "MODE",
+      "uniform (K uniform steps), r-step or r-linear (r held at --rw-r-start)" },
+    { "rw-r-start", OPT_DOUBLE, F(rw_r_start), 1e-6, 1e12, "X", "temperature during r warm-up" },
+    { "rw-normalize", OPT_STRING, F(rw_normalize), 1, 0, "SET",
+      "weights sum to 1 over each 'micro'-batch or over the whole optimizer 'step'" },
+    { "infobatch-prune", OPT_DOUBLE, F(infobatch_prune), 0, 0.999, "X",
+      "infobatch: share of below-mean-loss samples dropped" },
+    { "topq", OPT_DOUBLE, F(topq), 1e-9, 1, "X", "topq: share of highest-loss samples kept" },
+    { "dro-tau", OPT_DOUBLE, F(dro_tau), 1e-9, 1e12, "X", "dro: temperature of exp(loss/tau)" },
+    OPT_HEADING("Run"),
+    { "seed", OPT_U64, F(seed), 1, 0, "N", "seed of initialization and data order" },
+    { "backend", OPT_STRING, F(backend), 1, 0, "NAME", "cpu or opencl" },
+    { "device", OPT_INT, F(device), 0, 1024, "N", "OpenCL device index (see heft devices)" },
+    { "threads", OPT_INT, F(threads), 0, 4096, "N", "CPU threads (0 = all)" },
+    { "out", OPT_STRING, F(out), 1, 0, "DIR",
+      "run directory for metrics, checkpoints and the model (default runs/<time>)" },
+    { "resume", OPT_STRING, F(resume), 1, 0, "DIR",
+      "continue the run saved in DIR (its latest checkpoint)" },
+    { "ckpt-every", OPT_LONG, F(ckpt_every), 0, 1e12, "N",
+      "save a resumable checkpoint every N steps (0 = only at the end)" },
+    { "keep", OPT_INT, F(keep), 1, 1000000, "N", "checkpoints to keep" },
+    { "val-every", OPT_LONG, F(val_every), 0, 1e12, "N", "validate every N steps (0 = end only)" },
+    { "val-batches", OPT_INT, F(val_batches), 0, 1000000, "N",
+      "validation batches per domain (0 = the whole validation split)" },
+    { "log-every", OPT_LONG, F(log_every), 1, 1e12, "N", "progress line every N steps" },
+    { "stop-after", OPT_LONG, F(stop_after), 0, 1e12, "N",
+      "stop this invocation after N steps, saving a checkpoint (resume with --resume)" },
+    { "zero1", OPT_FLAG, F(zero1), 0, 1, NULL, "shard the optimizer state across ranks (ZeRO-1)" },
+    { "quiet", OPT_FLAG, F(quiet), 0, 1, NULL, "no progress lines (metrics are still written)" },
+    { "force", OPT_FLAG, F(force), 0, 1, NULL, "allow --out to name a directory with checkpoints" },
+    OPT_END,
+};
+
+const struct opt_spec *train_options(void) { return options; }
+
+void train_config_default(struct train_config *c)
+{
+    memset(c, 0, sizeof *c);
+    strcpy(c->model, "tiny");
+    strcpy(c->data, "builtin");
+    c->batch = 8;
+    c->seq = 128;
+    c->grad_accum = 1;
+    c->steps = 300;
+    c->lr = 1e-3;
+    c->min_lr_frac = 0.1;
+    c->warmup = 20;
+    strcpy(c->schedule, "cosine");
+    c->weight_decay = 0.1;
+    c->beta1 = 0.9;
+    c->beta2 = 0.95;
+    c->adam_eps = 1e-8;
+    c->grad_clip = 1.0;
+    strcpy(c->reweight, "uniform");
+    c->r = 0.4;
+    c->rw_warmup = 0;
+    strcpy(c->rw_warmup_mode, "uniform");
+    c->rw_r_start = 100.0;
+    strcpy(c->rw_normalize, "micro");
+    c->infobatch_prune = 0.5;
+    c->topq = 0.5;
+    c->dro_tau = 1.0;
+    c->seed = 1337;
+    strcpy(c->backend, "cpu");
+    c->ckpt_every = 0;
+    c->keep = 2;
+    c->val_every = 100;
+    c->val_batches = 8;
+    c->log_every = 10;
+}
+
+int train_config_validate(const struct train_config *c, struct herr *err)
+{
+    if (strcmp(c->rw_normalize, "micro") != 0 && strcmp(c->rw_normalize, "step") != 0)
+        return herr_set(err, "--rw-normalize '%s': expected 'micro' or 'step'", c->rw_normalize);
+    if (c->max_seq_len && c->seq > c->max_seq_len)
+        return herr_set(err, "--seq %d is longer than --max-seq-len %d", c->seq, c->max_seq_len);
+    if ((double)c->batch * c->seq > 1e9)
+        return herr_set(err, "--batch %d x --seq %d is absurdly large", c->batch, c->seq);
+    return 0;
+}

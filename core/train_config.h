@@ -1,0 +1,62 @@
+/* core/train_config.h — every setting of a training run, with one option
+ * table that serves flags, config files, --help and checkpoint records. */
+#ifndef HEFT_CORE_TRAIN_CONFIG_H
+#define HEFT_CORE_TRAIN_CONFIG_H
+
+#include <stdint.h>
+
+#include "core/options.h"
+
+struct train_config {
+    /* model */
+    char model[OPT_STRING_MAX];     /* preset name */
+    char init_from[OPT_STRING_MAX]; /* llm.c GPT-2 model file to start from */
+    int layers, heads, channels, max_seq_len; /* 0 = the preset's */
+    /* data */
+    char data[OPT_STRING_MAX]; /* "builtin", a dataset directory, or shard files */
+    int vocab;                 /* vocabulary of raw shards without a manifest */
+    int batch;                 /* rows per rank per micro-batch (B) */
+    int seq;                   /* tokens per row (T) */
+    int grad_accum;            /* micro-batches per optimizer step */
+    /* optimizer */
+    long steps;
+    double lr, min_lr_frac;
+    long warmup;
+    char schedule[OPT_STRING_MAX];
+    double weight_decay, beta1, beta2, adam_eps, grad_clip;
+    /* reweighting */
+    char reweight[OPT_STRING_MAX];
+    double r;
+    long rw_warmup;
+    char rw_warmup_mode[OPT_STRING_MAX];
+    double rw_r_start;
+    char rw_normalize[OPT_STRING_MAX]; /* "micro" or "step" */
+    double infobatch_prune, topq, dro_tau;
+    /* run */
+    uint64_t seed;
+    char backend[OPT_STRING_MAX];
+    int device, threads;
+    char out[OPT_STRING_MAX];
+    char resume[OPT_STRING_MAX];
+    long ckpt_every;
+    int keep;
+    long val_every;
+    int val_batches;
+    long log_every;
+    long stop_after; /* end this invocation after N steps (resumable); 0 = run to --steps */
+    int zero1;
+    int quiet;
+    int force;
+};
+
+/* The defaults: the built-in data and the tiny model, sized to show a clear
+ * drop in loss within a few minutes on two cores. */
+void train_config_default(struct train_config *c);
+
+/* The option table for `heft train` (NULL-terminated). */
+const struct opt_spec *train_options(void);
+
+/* Cross-field checks that a single option's range cannot express. */
+int train_config_validate(const struct train_config *c, struct herr *err);
+
+#endif

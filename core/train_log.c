@@ -1,0 +1,179 @@
+/* core/train_log.c — what a run reports: one JSON line per step and per
+ * validation in OUT/metrics.jsonl (rank 0), and a progress line for people. */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/gemm_rate.h"
+#include "core/jsonl.h"
+#include "core/train_internal.h"
+
+double trainer_now(void) { return gemm_rate_clock(); }
+
+int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
+{
+    t->t_start = trainer_now();
+    if (t->rank != 0)
+        return 0;
+    char path[OPT_STRING_MAX + 32];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", t->out_dir);
+    /* a resumed run appends: the file then holds the whole run's history, with
+     * a "resume" event where it continued */
+    t->metrics = fopen(path, resumed ? "a" : "w");
+    if (!t->metrics)
+        return herr_set(err, "opening metrics file %s: %s", path, strerror(errno));
+    struct jsonl j;
+    jsonl_begin(&j);
+    jsonl_str(&j, "type", resumed ? "resume" : "start");
+    jsonl_int(&j, "step", t->step);
+    jsonl_str(&j, "model", t->model.family);
+    jsonl_int(&j, "params", (long long)t->model.num_params);
+    jsonl_int(&j, "layers", t->model.config.num_layers);
+    jsonl_int(&j, "channels", t->model.config.channels);
+    jsonl_int(&j, "heads", t->model.config.num_heads);
+    jsonl_int(&j, "vocab", t->model.config.vocab_size);
+    jsonl_int(&j, "batch", t->cfg.batch);
+    jsonl_int(&j, "seq", t->cfg.seq);
+    jsonl_int(&j, "grad_accum", t->K);
+    jsonl_int(&j, "ranks", t->world);
+    jsonl_str(&j, "backend", t->be->name);
+    jsonl_str(&j, "device", t->be->device);
+    jsonl_str(&j, "reweight", t->cfg.reweight);
+    jsonl_str(&j, "data", t->cfg.data);
+    jsonl_obj(&j, "domains");
+    for (int d = 0; d < t->num_domains; d++)
+        jsonl_int(&j, dataset_domain_name(t->ds, d), d);
+    jsonl_close(&j);
+    jsonl_end(&j, t->metrics);
+    return 0;
+}
+
+void trainer_log_close(struct trainer *t)
+{
+    if (t->metrics)
+        fclose(t->metrics);
+    t->metrics = NULL;
+}
+
+static void format_duration(double s, char *buf, size_t cap)
+{
+    if (!isfinite(s) || s < 0)
+        s = 0;
+    long x = (long)(s + 0.5);
+    if (x >= 3600)
+        snprintf(buf, cap, "%ldh%02ldm", x / 3600, (x / 60) % 60);
+    else
+        snprintf(buf, cap, "%ldm%02lds", x / 60, x % 60);
+}
+
+void trainer_log_step(struct trainer *t, const struct step_report *r)
+{
+    double tok_s = r->seconds > 0 ? (double)t->tokens_per_step / r->seconds : 0.0;
+    double mfu = t->gemm_gflops > 0 && r->seconds > 0
+                     ? t->model.flops_per_step * t->K / r->seconds / (t->gemm_gflops * 1e9)
+                     : NAN;
+    if (t->metrics) {
+        const struct rw_stats *s = &r->rw;
+        struct jsonl j;
+        jsonl_begin(&j);
+        jsonl_str(&j, "type", "train");
+        jsonl_int(&j, "step", r->step);
+        jsonl_num(&j, "loss", r->loss);
+        jsonl_num(&j, "loss_weighted", r->loss_weighted);
+        jsonl_num(&j, "lr", r->lr);
+        jsonl_num(&j, "grad_norm", r->grad_norm);
+        jsonl_num(&j, "clip", r->clip_scale);
+        jsonl_num(&j, "ms", r->seconds * 1e3);
+        jsonl_num(&j, "tokens_per_s", tok_s);
+        jsonl_num(&j, "mfu", mfu);
+        jsonl_int(&j, "tokens", (long long)(r->step + 1) * t->tokens_per_step);
+        jsonl_obj(&j, "rw");
+        jsonl_str(&j, "strategy", rw_strategy_name(s->strategy_used));
+        jsonl_num(&j, "r", s->r_used);
+        jsonl_num(&j, "ess", s->ess);
+        jsonl_num(&j, "w_max", s->w_max);
+        jsonl_num(&j, "w_min", s->w_min);
+        jsonl_num(&j, "entropy", s->entropy);
+        jsonl_num(&j, "loss_q10", s->loss_q[0]);
+        jsonl_num(&j, "loss_q25", s->loss_q[1]);
+        jsonl_num(&j, "loss_q50", s->loss_q[2]);
+        jsonl_num(&j, "loss_q75", s->loss_q[3]);
+        jsonl_num(&j, "loss_q90", s->loss_q[4]);
+        jsonl_int(&j, "n", s->n);
+        jsonl_int(&j, "n_nonfinite", s->n_nonfinite);
+        jsonl_int(&j, "n_empty", s->n_empty);
+        jsonl_int(&j, "n_zero_weight", s->n_zero_weight);
+        jsonl_close(&j);
+        jsonl_obj(&j, "domains");
+        for (int d = 0; d < s->num_domains && d < t->num_domains; d++) {
+            if (s->domain[d].count == 0)
+                continue;
+            jsonl_obj(&j, dataset_domain_name(t->ds, d));
+            jsonl_int(&j, "n", s->domain[d].count);
+            jsonl_num(&j, "loss", s->domain[d].loss_mean);
+            jsonl_num(&j, "weight", s->domain[d].weight_mean);
+            jsonl_close(&j);
+        }
+        jsonl_close(&j);
+        jsonl_end(&j, t->metrics);
+    }
+    long done = r->step + 1;
+    if (t->progress && (done % t->cfg.log_every == 0 || done == 1 || done == t->cfg.steps)) {
+        double elapsed = trainer_now() - t->t_start;
+        char eta[32];
+        format_duration(r->seconds * (double)(t->cfg.steps - done), eta, sizeof eta);
+        (void)elapsed;
+        fprintf(t->progress,
+                "step %*ld/%ld | loss %.4f | lr %.2e | gnorm %6.3f | %8.0f tok/s | %7.1f ms",
+                (int)snprintf(NULL, 0, "%ld", t->cfg.steps), done, t->cfg.steps, r->loss, r->lr,
+                r->grad_norm, tok_s, r->seconds * 1e3);
+        if (isfinite(mfu))
+            fprintf(t->progress, " | MFU %4.1f%%", 100.0 * mfu);
+        if (strcmp(t->cfg.reweight, "uniform") != 0)
+            fprintf(t->progress, " | ESS %.2f wmax %.2f", r->rw.ess, r->rw.w_max);
+        fprintf(t->progress, " | ETA %s\n", eta);
+        fflush(t->progress);
+    }
+}
+
+void trainer_log_val(struct trainer *t, const double *loss, const double *tokens)
+{
+    if (t->metrics) {
+        struct jsonl j;
+        jsonl_begin(&j);
+        jsonl_str(&j, "type", "val");
+        jsonl_int(&j, "step", t->step);
+        jsonl_num(&j, "loss", t->last_val_loss);
+        jsonl_obj(&j, "domains");
+        for (int d = 0; d < t->num_domains; d++)
+            if (tokens[d] > 0)
+                jsonl_num(&j, dataset_domain_name(t->ds, d), loss[d]);
+        jsonl_close(&j);
+        jsonl_end(&j, t->metrics);
+    }
+    if (t->progress) {
+        fprintf(t->progress, "val  step %ld | loss %.4f |", t->step, t->last_val_loss);
+        for (int d = 0; d < t->num_domains; d++)
+            if (tokens[d] > 0)
+                fprintf(t->progress, " %s %.3f", dataset_domain_name(t->ds, d), loss[d]);
+        fprintf(t->progress, "\n");
+        fflush(t->progress);
+    }
+}
+
+void trainer_log_event(struct trainer *t, const char *event, const char *detail)
+{
+    if (t->metrics) {
+        struct jsonl j;
+        jsonl_begin(&j);
+        jsonl_str(&j, "type", event);
+        jsonl_int(&j, "step", t->step);
+        jsonl_str(&j, "detail", detail);
+        jsonl_end(&j, t->metrics);
+    }
+    if (t->progress) {
+        fprintf(t->progress, "%s: %s\n", event, detail);
+        fflush(t->progress);
+    }
+}

@@ -1,0 +1,324 @@
+/* core/train_setup.c — everything a run needs before its first step, planned
+ * once: settings (or a resumed run's recorded ones), backend, data, model,
+ * optimizer, reweighting, host staging buffers, output directory. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/gemm_rate.h"
+#include "core/model_file.h"
+#include "core/train_internal.h"
+
+/* Options a resumed run may change: how it runs and reports, not what it
+ * computes. Everything else must equal the checkpoint's record. */
+static const char *const resume_may_change[] = {
+    "backend", "device", "threads", "out", "resume", "ckpt-every", "keep", "val-every",
+    "val-batches", "log-every", "quiet", "force", "stop-after", "steps", NULL,
+};
+
+static int may_change_on_resume(const char *name)
+{
+    for (int i = 0; resume_may_change[i]; i++)
+        if (!strcmp(resume_may_change[i], name))
+            return 1;
+    return 0;
+}
+
+/* Settings of a resumed run: the recorded ones with the command line applied
+ * on top; a flag that changes a recorded setting is refused, naming it. */
+static int merge_resume_config(struct train_config *cfg, const char *dir, int argc, char **argv,
+                               int first_arg, struct herr *err)
+{
+    struct train_config recorded, merged;
+    if (trainer_read_recorded_config(dir, &recorded, err))
+        return -1;
+    merged = recorded;
+    if (opts_parse_argv(train_options(), &merged, argc, argv, first_arg, "train", err))
+        return -1;
+    for (const struct opt_spec *s = train_options(); s->name; s++) {
+        if (!s->help || may_change_on_resume(s->name))
+            continue;
+        char a[OPT_STRING_MAX], b[OPT_STRING_MAX];
+        opts_format_value(s, &recorded, a, sizeof a);
+        opts_format_value(s, &merged, b, sizeof b);
+        if (strcmp(a, b) != 0)
+            return herr_set(err, "--%s %s differs from the checkpoint in %s (%s = %s); a resumed run "
+                                 "keeps its settings: drop the flag, or start a new run with --out",
+                            s->name, b, dir, s->name, a);
+    }
+    /* a resumed run writes where it was saved unless told otherwise */
+    if (!strcmp(merged.out, recorded.out) || !merged.out[0])
+        snprintf(merged.out, sizeof merged.out, "%s", dir);
+    snprintf(merged.resume, sizeof merged.resume, "%s", dir);
+    *cfg = merged;
+    return 0;
+}
+
+static int mkdir_p(const char *path, struct herr *err)
+{
+    char buf[OPT_STRING_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) && errno != EEXIST)
+            return herr_set(err, "creating directory %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) && errno != EEXIST)
+        return herr_set(err, "creating directory %s: %s", buf, strerror(errno));
+    struct stat st;
+    if (stat(buf, &st) || !S_ISDIR(st.st_mode))
+        return herr_set(err, "--out %s exists and is not a directory", path);
+    return 0;
+}
+
+static int build_model_config(struct trainer *t, struct gpt2_config *mc, struct herr *err)
+{
+    const struct train_config *c = &t->cfg;
+    int V = dataset_vocab_size(t->ds);
+    if (c->init_from[0]) {
+        if (model_file_read_config(c->init_from, mc, err))
+            return herr_wrap(err, "--init-from: ");
+        if (mc->vocab_size < V)
+            return herr_set(err, "--init-from %s has a vocabulary of %d but the data uses %d token ids",
+                            c->init_from, mc->vocab_size, V);
+        return 0;
+    }
+    if (gpt2_preset(c->model, V, mc, err))
+        return herr_wrap(err, "--model: ");
+    if (c->layers)
+        mc->num_layers = c->layers;
+    if (c->heads)
+        mc->num_heads = c->heads;
+    if (c->channels)
+        mc->channels = c->channels;
+    if (c->max_seq_len)
+        mc->max_seq_len = c->max_seq_len;
+    return gpt2_config_validate(mc, err);
+}
+
+static int build_reweight_config(struct trainer *t, struct herr *err)
+{
+    const struct train_config *c = &t->cfg;
+    struct rw_config *r = &t->rwcfg;
+    rw_config_default(r);
+    if (rw_strategy_parse(c->reweight, &r->strategy, err))
+        return herr_wrap(err, "--reweight: ");
+    if (rw_warmup_mode_parse(c->rw_warmup_mode, &r->warmup_mode, err))
+        return herr_wrap(err, "--rw-warmup-mode: ");
+    r->r = c->r;
+    r->warmup_steps = c->rw_warmup;
+    r->r_start = c->rw_r_start;
+    r->infobatch_prune = c->infobatch_prune;
+    r->topq_q = c->topq;
+    r->dro_tau = c->dro_tau;
+    r->seed = c->seed;
+    if (rw_config_validate(r, err))
+        return -1;
+    rw_state_init(&t->rwstate, r);
+    t->normalize_step = !strcmp(c->rw_normalize, "step");
+    return 0;
+}
+
+static int build_optim_config(struct trainer *t, struct herr *err)
+{
+    const struct train_config *c = &t->cfg;
+    struct optim_config *o = &t->ocfg;
+    optim_config_default(o);
+    if (lr_schedule_parse(c->schedule, &o->schedule, err))
+        return herr_wrap(err, "--schedule: ");
+    o->lr = c->lr;
+    o->min_lr_frac = c->min_lr_frac;
+    o->warmup_steps = c->warmup;
+    o->total_steps = c->steps;
+    o->beta1 = c->beta1;
+    o->beta2 = c->beta2;
+    o->eps = c->adam_eps;
+    o->weight_decay = c->weight_decay;
+    o->grad_clip = c->grad_clip;
+    return optim_config_validate(o, err);
+}
+
+static int alloc_staging(struct trainer *t, struct herr *err)
+{
+    size_t B = (size_t)t->cfg.batch, T = (size_t)t->cfg.seq, K = (size_t)t->K;
+    size_t W = (size_t)t->world;
+    t->inputs = calloc(K * B * T, sizeof *t->inputs);
+    t->targets = calloc(K * B * T, sizeof *t->targets);
+    t->domains = calloc(K * B, sizeof *t->domains);
+    t->ntok = calloc(K * B, sizeof *t->ntok);
+    t->row_sums = calloc(B, sizeof *t->row_sums);
+    t->row_scale = calloc(B, sizeof *t->row_scale);
+    t->loss_local = calloc(K * B, sizeof *t->loss_local);
+    t->loss_all = calloc(W * K * B, sizeof *t->loss_all);
+    t->ntok_local = calloc(K * B, sizeof *t->ntok_local);
+    t->ntok_all = calloc(W * K * B, sizeof *t->ntok_all);
+    t->dom_all = calloc(W * K * B, sizeof *t->dom_all);
+    t->weights = calloc(W * K * B, sizeof *t->weights);
+    if (t->world > 1)
+        t->grad_host = malloc(t->model.num_params * sizeof(float));
+    if (!t->inputs || !t->targets || !t->domains || !t->ntok || !t->row_sums || !t->row_scale ||
+        !t->loss_local || !t->loss_all || !t->ntok_local || !t->ntok_all || !t->dom_all ||
+        !t->weights || (t->world > 1 && !t->grad_host))
+        return herr_set(err, "out of host memory for the step's staging buffers");
+    return 0;
+}
+
+static int init_params(struct trainer *t, struct herr *err)
+{
+    float *host = malloc(t->model.num_params * sizeof(float));
+    if (!host)
+        return herr_set(err, "out of host memory for %zu parameters", t->model.num_params);
+    int rc;
+    if (t->cfg.init_from[0])
+        rc = model_file_read_params(t->cfg.init_from, &t->model.config, host,
+                                    t->model.num_params, err);
+    else {
+        model_init_params(&t->model, t->cfg.seed, host);
+        rc = 0;
+    }
+    if (rc == 0)
+        rc = t->model.ops->upload_params(t->model.impl, host, err);
+    free(host);
+    return rc;
+}
+
+/* Every rank must train the same thing: compare a hash of the settings that
+ * define the computation and the data's fingerprint across ranks. */
+static int check_ranks_agree(struct trainer *t, struct herr *err)
+{
+    if (t->world == 1)
+        return 0;
+    char text[16384];
+    struct train_config c = t->cfg;
+    /* per-rank fields do not count */
+    c.out[0] = c.resume[0] = '\0';
+    if (opts_write_all(train_options(), &c, text, sizeof text))
+        return herr_set(err, "settings too long to compare across ranks");
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = text; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    int32_t mine[4] = { (int32_t)(h >> 32), (int32_t)h,
+                        (int32_t)(dataset_fingerprint(t->ds) >> 32),
+                        (int32_t)dataset_fingerprint(t->ds) };
+    int32_t *all = calloc((size_t)t->world * 4, sizeof *all);
+    if (!all)
+        return herr_set(err, "out of memory");
+    int rc = comm_allgather_i32(t->comm, mine, 4, all, err);
+    for (int r = 1; rc == 0 && r < t->world; r++) {
+        if (all[4 * r] != all[0] || all[4 * r + 1] != all[1])
+            rc = herr_set(err, "rank %d was started with different settings than rank 0 "
+                               "(every rank must get the same flags and config file)", r);
+        else if (all[4 * r + 2] != all[2] || all[4 * r + 3] != all[3])
+            rc = herr_set(err, "rank %d sees different data than rank 0 (dataset %s differs in "
+                               "content or shard sizes between the ranks' file systems)", r,
+                          t->cfg.data);
+    }
+    free(all);
+    return rc;
+}
+
+int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, char **argv,
+                  int first_arg, struct comm *comm, FILE *progress, struct herr *err)
+{
+    memset(t, 0, sizeof *t);
+    t->cfg = *cfg;
+    t->comm = comm;
+    t->rank = comm_rank(comm);
+    t->world = comm_size(comm);
+    t->progress = t->rank == 0 && !cfg->quiet ? progress : NULL;
+    t->last_val_loss = NAN;
+    int resumed = cfg->resume[0] != '\0';
+    if (resumed && merge_resume_config(&t->cfg, cfg->resume, argc, argv, first_arg, err))
+        return -1;
+    if (train_config_validate(&t->cfg, err))
+        return -1;
+    t->K = t->cfg.grad_accum;
+
+    struct backend_options bo = { .name = t->cfg.backend, .device = t->cfg.device,
+                                  .threads = t->cfg.threads };
+    t->be = backend_create(&bo, err);
+    if (!t->be)
+        return -1;
+    int vocab_hint = t->cfg.vocab ? t->cfg.vocab : 50257;
+    if (dataset_open(&t->ds, t->cfg.data, vocab_hint, err))
+        return herr_wrap(err, "--data: ");
+    t->num_domains = dataset_num_domains(t->ds);
+
+    struct gpt2_config mc;
+    if (build_model_config(t, &mc, err))
+        return -1;
+    if (t->cfg.seq > mc.max_seq_len)
+        return herr_set(err, "--seq %d is longer than the model's max_seq_len %d", t->cfg.seq,
+                        mc.max_seq_len);
+    if (model_create_gpt2(&t->model, t->be, &mc, t->cfg.batch, t->cfg.seq, err))
+        return -1;
+    if (build_optim_config(t, err) || build_reweight_config(t, err))
+        return -1;
+    if (adamw_create(&t->opt, t->be, 0, t->model.num_params, err))
+        return -1;
+    if (loader_create(&t->ld, t->ds, t->cfg.batch, t->cfg.seq, t->rank, t->world, t->cfg.seed,
+                      err))
+        return herr_wrap(err, "--data %s: ", t->cfg.data);
+    if (alloc_staging(t, err) || trainer_val_setup(t, err))
+        return -1;
+    if (check_ranks_agree(t, err))
+        return -1;
+    t->tokens_per_step = (long)t->world * t->K * t->cfg.batch * t->cfg.seq;
+
+    if (!t->cfg.out[0]) {
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+        snprintf(t->cfg.out, sizeof t->cfg.out, "runs/%s", stamp);
+    }
+    snprintf(t->out_dir, sizeof t->out_dir, "%s", t->cfg.out);
+    if (t->rank == 0 && mkdir_p(t->out_dir, err))
+        return -1;
+    if (resumed) {
+        if (trainer_restore(t, err))
+            return -1;
+    } else if (init_params(t, err)) {
+        return -1;
+    }
+    if (trainer_log_open(t, resumed, err))
+        return -1;
+    t->gemm_gflops = gemm_rate_measure(t->be, 1024, 3);
+    return 0;
+}
+
+void trainer_teardown(struct trainer *t)
+{
+    trainer_log_close(t);
+    trainer_val_free(t);
+    if (t->ld)
+        loader_destroy(t->ld);
+    adamw_destroy(&t->opt);
+    model_destroy(&t->model);
+    if (t->ds)
+        dataset_close(t->ds);
+    if (t->be)
+        t->be->ops->destroy(t->be);
+    free(t->inputs);
+    free(t->targets);
+    free(t->domains);
+    free(t->ntok);
+    free(t->row_sums);
+    free(t->row_scale);
+    free(t->loss_local);
+    free(t->loss_all);
+    free(t->ntok_local);
+    free(t->ntok_all);
+    free(t->dom_all);
+    free(t->weights);
+    free(t->grad_host);
+    memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,49 @@
+/* models/model.h — what the trainer sees of a model.
+ *
+ * The trainer (core/) drives any model family through this handle: forward
+ * with per-token losses, each row's loss sum, backward seeded with one scale
+ * per row, and the flat parameter/gradient buffers as named spans. It never
+ * looks inside a family (models/gpt2.c today). */
+#ifndef HEFT_MODEL_H
+#define HEFT_MODEL_H
+
+#include <stdint.h>
+
+#include "backends/backend.h"
+#include "models/gpt2_config.h"
+#include "models/param_span.h"
+
+#define MODEL_MAX_SPANS 32
+
+struct model_ops {
+    int (*forward)(void *impl, const int32_t *inputs, const int32_t *targets, struct herr *err);
+    int (*row_loss_sums)(void *impl, float *sums, struct herr *err);
+    void (*zero_grads)(void *impl);
+    int (*backward)(void *impl, const float *row_scale, struct herr *err);
+    int (*download_params)(void *impl, float *host, struct herr *err);
+    int (*upload_params)(void *impl, const float *host, struct herr *err);
+    void (*destroy)(void *impl);
+};
+
+struct model {
+    const struct model_ops *ops;
+    void *impl;
+    const char *family;         /* "gpt2" */
+    struct gpt2_config config;  /* the family's hyper-parameters */
+    int B, T;                   /* rows and tokens per forward */
+    size_t num_params;
+    dptr params, grads;         /* (num_params) on the device */
+    int nspans;
+    struct param_span spans[MODEL_MAX_SPANS];
+    double flops_per_step;      /* forward + backward over B*T tokens */
+};
+
+/* A GPT-2 for batches of B rows of T tokens on backend be. */
+int model_create_gpt2(struct model *m, struct backend *be, const struct gpt2_config *cfg, int B,
+                      int T, struct herr *err);
+void model_destroy(struct model *m);
+
+/* Deterministic initial parameters of the model's family into host memory. */
+void model_init_params(const struct model *m, uint64_t seed, float *host);
+
+#endif

@@ -1,0 +1,164 @@
+/* reweight/reweight.h — per-sample losses -> per-sample weights (+ statistics).
+ *
+ * The method is ../shared/METHOD.md's (Sow et al., ICLR 2025): at every step each
+ * sample i of the batch gets a weight w_i from its current mean token loss l_i, and
+ * the trainer minimizes sum_i w_i l_i. This module only computes the weights: pure
+ * host C on doubles, no backend, no MPI, no I/O, no threads, no allocation.
+ *
+ * WHICH SAMPLES ONE CALL NORMALIZES OVER
+ *   Exactly the N samples passed to rw_compute(), no more. l_min, l_max, the
+ *   InfoBatch mean, the top-q cut and the sum-to-1 all refer to that set. heft's
+ *   trainer passes the whole optimizer step: the all-gathered losses of every rank
+ *   and every gradient-accumulation micro-batch (W * A * B samples); every rank
+ *   computes the same weights and keeps its own slice. Passing one micro-batch
+ *   instead reproduces the published code's per-micro-batch normalization.
+ *
+ * VALID SAMPLES
+ *   Sample i is valid when ntokens[i] > 0 and losses[i] is finite. Invalid
+ *   samples get weight exactly 0 and are counted (n_empty: ntokens == 0, whatever
+ *   the loss; n_nonfinite: ntokens > 0 but loss NaN or +-inf). All statistics and
+ *   normalizations use valid samples only; the valid weights sum to 1. With no
+ *   valid sample every weight is 0 and every statistic is 0 except the counts:
+ *   this is defined behaviour, not an error (the step then has nothing to learn).
+ *
+ * STRATEGIES (N_v = number of valid samples)
+ *   uniform    w = 1/N_v exactly (no softmax).
+ *   linupper, quadratic, extremes, linear  (METHOD.md's loss-shape strategies):
+ *              h_i = (2 l_i - l_max - l_min) / max(l_max - l_min, 1e-6)  in [-1, 1]
+ *              f = min(h+1, 1) | 1 - h^2 | |h| | 0.5 h + 0.5
+ *              w_i = exp((f_i - max f)/r) / sum_k exp((f_k - max f)/r)
+ *              so max w / min w <= e^(1/r).
+ *   infobatch  each valid sample with l_i < mean(l) is dropped (w = 0) with
+ *              probability infobatch_prune, drawn from the state's RNG in index
+ *              order; kept below-mean samples count 1/(1 - prune), the others 1;
+ *              then normalized to sum 1.
+ *   topq       Ordered SGD: the k = ceil(topq_q * N_v) highest losses get 1/k each,
+ *              the rest 0; among equal losses at the cut the lower index wins.
+ *   dro        w_i = exp((l_i - l_max)/dro_tau) / sum_k exp((l_k - l_max)/dro_tau).
+ *   If all valid losses are equal every strategy gives 1/N_v (f is constant; no
+ *   sample is below the mean; the top-q cut is a pure tie).
+ *
+ * WARM-UP (steps count from 0; step < warmup_steps is "in warm-up")
+ *   RW_WARMUP_UNIFORM   uniform weights during warm-up.
+ *   RW_WARMUP_R_STEP    temperature r_start during warm-up, r after.
+ *   RW_WARMUP_R_LINEAR  temperature r_start + (r - r_start) * step / warmup_steps
+ *                       during warm-up, r from step warmup_steps on.
+ *   The r-modes act on the temperature of the loss-shape strategies; infobatch,
+ *   topq and dro have no r and are uniform during warm-up in every mode.
+ *
+ * DETERMINISM
+ *   Sums run in index order, the exponential is rw_exp() (own code, see
+ *   rw_internal.h) rather than libm's, and floating-point contraction is off, so
+ *   the same inputs, config and state give bit-identical weights on every rank and
+ *   every IEEE-754 machine. Only the entropy statistic uses libm's log.
+ */
+#ifndef HEFT_REWEIGHT_H
+#define HEFT_REWEIGHT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+/* Domains reported separately in rw_stats. */
+#define RW_MAX_DOMAINS 64
+/* Bytes written by rw_state_serialize() (format version 1). */
+#define RW_STATE_SERIAL_SIZE 28
+
+enum rw_strategy {
+    RW_UNIFORM, RW_LINUPPER, RW_QUADRATIC, RW_EXTREMES, RW_LINEAR,
+    RW_INFOBATCH, RW_TOPQ, RW_DRO,
+    RW_NUM_STRATEGIES
+};
+
+enum rw_warmup_mode { RW_WARMUP_UNIFORM, RW_WARMUP_R_STEP, RW_WARMUP_R_LINEAR, RW_NUM_WARMUP_MODES };
+
+/* "linupper" <-> RW_LINUPPER etc. Parsing an unknown name fails with a message
+ * that lists the valid names. */
+int rw_strategy_parse(const char *name, enum rw_strategy *out, struct herr *err);
+const char *rw_strategy_name(enum rw_strategy s);
+/* "uniform" | "r-step" | "r-linear". */
+int rw_warmup_mode_parse(const char *name, enum rw_warmup_mode *out, struct herr *err);
+const char *rw_warmup_mode_name(enum rw_warmup_mode m);
+/* 1 for the four strategies that use h and the temperature r. */
+int rw_strategy_uses_r(enum rw_strategy s);
+
+struct rw_config {
+    enum rw_strategy strategy;
+    double r;                        /* softmax temperature, > 0 */
+    long warmup_steps;               /* >= 0 */
+    enum rw_warmup_mode warmup_mode;
+    double r_start;                  /* temperature at step 0 for the r-modes, > 0 */
+    double infobatch_prune;          /* in [0, 1): probability of dropping a below-mean sample */
+    double topq_q;                   /* in (0, 1]: fraction of samples kept by topq */
+    double dro_tau;                  /* > 0: DRO temperature */
+    uint64_t seed;                   /* seeds the state's RNG (InfoBatch) */
+};
+
+/* uniform, r = 0.4 (the paper's GPT-2 choice), no warm-up (mode uniform),
+ * r_start = 100, infobatch_prune = 0.5, topq_q = 0.5, dro_tau = 1, seed = 1234. */
+void rw_config_default(struct rw_config *c);
+/* Fails naming the field and its value: r <= 0, q outside (0,1], ... */
+int rw_config_validate(const struct rw_config *c, struct herr *err);
+
+/* What must survive a restart. Plain data; save it with rw_state_serialize. */
+struct rw_state {
+    uint64_t rng;    /* splitmix64 counter, advanced only by InfoBatch draws */
+    uint64_t calls;  /* successful rw_compute() calls with this state */
+};
+
+void rw_state_init(struct rw_state *s, const struct rw_config *c);
+/* Writes the state in a versioned little-endian format with a checksum and
+ * returns its size (RW_STATE_SERIAL_SIZE). Writes nothing if cap is too small
+ * (buf may then be NULL) but still returns the size needed. */
+size_t rw_state_serialize(const struct rw_state *s, unsigned char *buf, size_t cap);
+/* Reads what rw_state_serialize wrote; a short or over-long buffer, a wrong
+ * magic, an unknown version or a checksum mismatch fails and leaves s as it was. */
+int rw_state_deserialize(struct rw_state *s, const unsigned char *buf, size_t len, struct herr *err);
+
+/* The strategy and temperature one step actually uses, after warm-up. */
+struct rw_schedule {
+    enum rw_strategy strategy;  /* RW_UNIFORM during a uniform warm-up */
+    double r;                   /* softmax temperature applied: r for the loss-shape
+                                   strategies, dro_tau for dro, 0 where none is */
+};
+void rw_schedule_at(const struct rw_config *c, long step, struct rw_schedule *out);
+
+struct rw_domain_stats {
+    int count;           /* valid samples of this domain */
+    double loss_mean;    /* their mean loss */
+    double weight_mean;  /* their mean of N_v * w (1 = uniform share) */
+    double weight_sum;   /* their sum of w: the domain's share of the step */
+};
+
+struct rw_stats {
+    double loss_mean;      /* unweighted mean over valid samples */
+    double loss_weighted;  /* sum_i w_i l_i: the objective of this step */
+    double loss_min, loss_max;
+    double loss_q[5];      /* 10, 25, 50, 75, 90 % quantiles, linear interpolation
+                              between order statistics (numpy's default) */
+    double ess;            /* (1 / sum w^2) / N_v: 1 for uniform, 1/N_v for one-hot */
+    double w_max, w_min;   /* N_v * max w, N_v * min w over valid samples */
+    double entropy;        /* -sum w ln w in nats (ln N_v for uniform) */
+    double r_used;         /* see struct rw_schedule */
+    enum rw_strategy strategy_used;
+    int n, n_valid, n_nonfinite, n_empty;
+    int n_zero_weight;     /* valid samples given weight 0 (infobatch, topq, underflow) */
+    int num_domains;       /* 0 when no domain ids were given */
+    struct rw_domain_stats domain[RW_MAX_DOMAINS];
+};
+
+/* Computes the N weights (and, if stats is not NULL, the statistics) of one step.
+ *   losses   (N)  mean token loss of each sample
+ *   ntokens  (N)  non-ignored target tokens of each sample, >= 0; NULL = all > 0
+ *   domains  (N)  domain id of each sample in [0, num_domains), or NULL
+ *   weights  (N)  output
+ * Fails (weights and state untouched) on an invalid config, N < 0, step < 0, a
+ * negative token count or an out-of-range domain id. Advances the state's RNG
+ * (infobatch only) and its call counter. */
+int rw_compute(const struct rw_config *cfg, struct rw_state *state, long step,
+               const double *losses, const int *ntokens, const int *domains,
+               int num_domains, int N, double *weights, struct rw_stats *stats,
+               struct herr *err);
+
+#endif

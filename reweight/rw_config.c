@@ -1,0 +1,45 @@
+/* reweight/rw_config.c — defaults and validation of struct rw_config. */
+#include "reweight/rw_internal.h"
+
+void rw_config_default(struct rw_config *c)
+{
+    c->strategy = RW_UNIFORM;
+    c->r = 0.4;
+    c->warmup_steps = 0;
+    c->warmup_mode = RW_WARMUP_UNIFORM;
+    c->r_start = 100.0;
+    c->infobatch_prune = 0.5;
+    c->topq_q = 0.5;
+    c->dro_tau = 1.0;
+    c->seed = 1234;
+}
+
+/* Every field is checked whatever the strategy, so that a config which is
+ * valid now stays valid when only its strategy is changed later. */
+int rw_config_validate(const struct rw_config *c, struct herr *err)
+{
+    if (c == NULL)
+        return herr_set(err, "reweight config: NULL");
+    if ((unsigned)c->strategy >= RW_NUM_STRATEGIES)
+        return herr_set(err, "reweight config: strategy = %d is not a strategy", (int)c->strategy);
+    if (!(isfinite(c->r) && c->r > 0))
+        return herr_set(err, "reweight config: r = %g must be a finite temperature > 0 "
+                        "(0.4 and 1.0 are the paper's values; large r approaches uniform)", c->r);
+    if (c->warmup_steps < 0)
+        return herr_set(err, "reweight config: warmup_steps = %ld must be >= 0", c->warmup_steps);
+    if ((unsigned)c->warmup_mode >= RW_NUM_WARMUP_MODES)
+        return herr_set(err, "reweight config: warmup_mode = %d is not a warm-up mode",
+                        (int)c->warmup_mode);
+    if (!(isfinite(c->r_start) && c->r_start > 0))
+        return herr_set(err, "reweight config: r_start = %g must be a finite temperature > 0",
+                        c->r_start);
+    if (!(c->infobatch_prune >= 0 && c->infobatch_prune < 1))
+        return herr_set(err, "reweight config: infobatch_prune = %g must be in [0, 1)",
+                        c->infobatch_prune);
+    if (!(c->topq_q > 0 && c->topq_q <= 1))
+        return herr_set(err, "reweight config: topq_q = %g must be in (0, 1]", c->topq_q);
+    if (!(isfinite(c->dro_tau) && c->dro_tau > 0))
+        return herr_set(err, "reweight config: dro_tau = %g must be a finite temperature > 0",
+                        c->dro_tau);
+    return 0;
+}

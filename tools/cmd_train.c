@@ -1,0 +1,59 @@
+/* tools/cmd_train.c — `heft train`: parse settings, run, report. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/comm.h"
+#include "core/train.h"
+#include "tools/commands.h"
+
+static void train_usage(FILE *out, const struct train_config *defaults)
+{
+    fprintf(out,
+            "usage: heft train [--config FILE] [options]\n\n"
+            "Trains a GPT-2 model. With no options: the tiny model on heft's built-in data\n"
+            "(a few minutes on two cores). Settings come from the defaults, then a config\n"
+            "file (name = value lines, same names as the flags), then the flags.\n"
+            "Writes OUT/metrics.jsonl, OUT/ckpt_*.heft and, at the end, OUT/model.bin\n"
+            "(llm.c's GPT-2 format). Resume an interrupted run with --resume OUT.\n"
+            "Under MPI: mpiexec -n W heft train ... (--batch is per rank).\n");
+    opts_print_help(out, train_options(), defaults);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    struct train_config cfg;
+    train_config_default(&cfg);
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            train_usage(stdout, &cfg);
+            return 0;
+        }
+    struct herr err = { { 0 } };
+    if (opts_parse_argv(train_options(), &cfg, argc, argv, 1, "train", &err)) {
+        fprintf(stderr, "heft train: %s\n", err.msg);
+        return 2;
+    }
+    struct comm *comm;
+    if (comm_init(&comm, &argc, &argv, &err)) {
+        fprintf(stderr, "heft train: %s\n", err.msg);
+        return 1;
+    }
+    struct train_result res;
+    int rc = train_run(&cfg, argc, argv, 1, comm, stdout, &res, &err);
+    if (rc) {
+        fprintf(stderr, "heft train: error%s: %s\n",
+                comm_size(comm) > 1 ? " on a rank" : "", err.msg);
+        if (comm_size(comm) > 1) {
+            /* one rank failing must end them all, not leave the others waiting */
+            fflush(stderr);
+            comm_abort(comm, 1);
+        }
+        comm_finalize(comm);
+        return 1;
+    }
+    if (comm_rank(comm) == 0 && !cfg.quiet)
+        printf("heft: done: %ld steps, final train loss %.4f, validation loss %.4f; outputs in %s/\n",
+               res.steps_done, res.last_loss, res.last_val_loss, res.out_dir);
+    comm_finalize(comm);
+    return 0;
+}

@@ -1,0 +1,59 @@
+/* tools/heft.c — the `heft` program: dispatches to its subcommands. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "backends/backend.h"
+#include "tools/cmd_weights.h"
+#include "tools/commands.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    { "train", cmd_train, "train a GPT-2 model (default: the built-in data, tiny model)" },
+    { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses" },
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: heft <command> [options]      (heft <command> --help for its options)\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n  --version  print the version and the built-in backends\n"
+                 "  --help     this text\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("heft %s (backends: %s; MPI: %s)\n", PACKAGE_VERSION, backend_available(),
+#ifdef HAVE_MPI
+               "yes"
+#else
+               "no"
+#endif
+        );
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(name, commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "heft: unknown command '%s'\n\n", name);
+    usage(stderr);
+    return 2;
+}
