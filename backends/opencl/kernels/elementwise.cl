@@ -34,7 +34,10 @@ __kernel void gelu_forward(__global float *out, ulong out_off, __global const fl
 
 /* dinp = GELU'(x) dout, the derivative of the line above:
  * 0.5 (1 + tanh u) + 0.5 x sech^2(u) du/dx, du/dx = sqrt(2/pi)(1 + 3 * 0.044715 x^2).
- * dinp may alias dout. */
+ * tanh and sech^2 both come from e = exp(-2|u|) in (0, 1]:
+ * tanh |u| = (1 - e) / (1 + e), sech^2 u = 4e / (1 + e)^2. Computing sech^2 as
+ * 1 - tanh^2 would cancel catastrophically once tanh nears 1 and amplify the
+ * few-ulp error OpenCL allows its tanh. dinp may alias dout. */
 __kernel void gelu_backward(__global float *dinp, ulong dinp_off, __global const float *inp,
                             ulong inp_off, __global const float *dout, ulong dout_off, ulong n)
 {
@@ -43,8 +46,9 @@ __kernel void gelu_backward(__global float *dinp, ulong dinp_off, __global const
         return;
     const float x = inp[inp_off + i];
     const float u = GELU_SCALE * (x + GELU_CUBE * x * x * x);
-    const float th = tanh(u);
-    const float sech2 = 1.0f - th * th;
+    const float e = exp(-2.0f * fabs(u));
+    const float th = copysign((1.0f - e) / (1.0f + e), u);
+    const float sech2 = 4.0f * e / ((1.0f + e) * (1.0f + e));
     const float grad = 0.5f * (1.0f + th)
                        + 0.5f * x * sech2 * GELU_SCALE * (1.0f + 3.0f * GELU_CUBE * x * x);
     dinp[dinp_off + i] = grad * dout[dout_off + i];
