@@ -395,9 +395,13 @@ static const char *any_var(struct gen *g, const struct scope *sc)
     return sc->vars[below(g, (unsigned)sc->nvars)];
 }
 
-static void code_expr(struct gen *g, const struct scope *sc, int loop_depth)
+/* An expression; `compound` excludes a lone variable or element, so that
+ * plain stores never read "x = x;". */
+static void code_expr(struct gen *g, const struct scope *sc, int loop_depth, int compound)
 {
-    unsigned k = below(g, 6);
+    unsigned k = below(g, compound ? 4 : 6);
+    if (compound && k == 1)
+        k = 2;
     if (k == 0) {
         emit_uint(g, below(g, 100));
     } else if (k == 1 && loop_depth > 0) {
@@ -427,15 +431,15 @@ static void code_statement(struct gen *g, const struct scope *sc, int depth, int
         const char *v = any_var(g, sc);
         const char *op = PICK(g, code_assign_ops);
         EMITS(g, v, " ", op, " ");
-        code_expr(g, sc, loop_depth);
+        code_expr(g, sc, loop_depth, op[0] == '=');
         emit(g, ";\n");
     } else if (k < 4 && loop_depth > 0) { /* array store */
         EMITS(g, sc->array, "[", loop_vars[loop_depth - 1], "] = ");
-        code_expr(g, sc, loop_depth);
+        code_expr(g, sc, loop_depth, 1);
         emit(g, ";\n");
     } else if (k < 6) { /* call */
         EMITS(g, sc->callee, "(", sc->array, ", ");
-        code_expr(g, sc, loop_depth);
+        code_expr(g, sc, loop_depth, 0);
         emit(g, ");\n");
     } else if (k < 8 && loop_depth < 3) { /* counted loop over the array */
         const char *v = loop_vars[loop_depth];
@@ -447,7 +451,7 @@ static void code_statement(struct gen *g, const struct scope *sc, int depth, int
         const char *v = any_var(g, sc);
         const char *cmp = PICK(g, code_cmp);
         EMITS(g, "if (", v, " ", cmp, " ");
-        code_expr(g, sc, loop_depth);
+        code_expr(g, sc, loop_depth, 0);
         emit(g, ") {\n");
         code_block(g, sc, depth + 1, loop_depth);
         indent(g, depth);

@@ -65,6 +65,28 @@ void write_raw_shard(const char *path, int32_t magic, int32_t version, int32_t c
     free(buf);
 }
 
+void make_dataset_dir(const char *dir, const struct test_shard *shards, int count)
+{
+    char manifest[8192];
+    int len = snprintf(manifest, sizeof manifest,
+                       "heft-dataset 1\ntokenizer test\nvocab_size 65536\neot 0\n");
+    for (int k = 0; k < count; k++) {
+        char name[64], path[1024];
+        snprintf(name, sizeof name, "shard_%02d.bin", k);
+        tpath(path, sizeof path, dir, name);
+        uint16_t tok[1000];
+        ck_assert_int_lt(shards[k].n, 1000);
+        for (int i = 0; i < shards[k].n; i++)
+            tok[i] = (uint16_t)(TEST_SHARD_BASE(k) + i);
+        write_raw_shard(path, 20240520, 1, shards[k].n, tok, (size_t)shards[k].n, 0);
+        len += snprintf(manifest + len, sizeof manifest - (size_t)len, "shard %s %s %s\n",
+                        shards[k].split, shards[k].domain, name);
+    }
+    char mpath[1024];
+    tpath(mpath, sizeof mpath, dir, "dataset.txt");
+    write_text(mpath, manifest);
+}
+
 unsigned char *read_bytes(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");

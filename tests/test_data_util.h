@@ -20,6 +20,16 @@ void write_text(const char *path, const char *text);
  * header {magic, version, count}, then `ntok` tokens, then `extra` zero bytes. */
 void write_raw_shard(const char *path, int32_t magic, int32_t version, int32_t count,
                      const uint16_t *tokens, size_t ntok, size_t extra);
+/* A synthetic dataset directory for loader tests: shard k holds n tokens
+ * with ids TEST_SHARD_BASE(k) + i, so every token names its shard and
+ * position; dataset.txt says vocab 65536 and EOT 0 (an id no shard uses). */
+struct test_shard {
+    const char *split, *domain;
+    int n; /* < 1000 */
+};
+#define TEST_SHARD_BASE(k) (1000 * (k) + 1)
+void make_dataset_dir(const char *dir, const struct test_shard *shards, int count);
+
 /* Reads a whole file; *n gets its size. Caller frees. */
 unsigned char *read_bytes(const char *path, size_t *n);
 /* Number of entries in a directory other than . and .. */
