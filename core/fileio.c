@@ -24,6 +24,30 @@ int path_join(char *out, size_t cap, const char *dir, const char *name, struct h
     return 0;
 }
 
+int make_dirs(const char *path, struct herr *err)
+{
+    char buf[4096];
+    int n = snprintf(buf, sizeof buf, "%s", path);
+    if (n <= 0 || (size_t)n >= sizeof buf)
+        return herr_set(err, "directory %s: bad or too long path", path);
+    /* Create each prefix ending before a '/', then the whole path. */
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            struct stat st;
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return herr_set(err, "cannot create directory %s: %s", buf, strerror(errno));
+            if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+                return herr_set(err, "%s exists and is not a directory", buf);
+            *p = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    return 0;
+}
+
 int atomic_file_open(struct atomic_file *af, const char *path, struct herr *err)
 {
     af->fd = -1;

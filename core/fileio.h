@@ -74,6 +74,9 @@ int read_text_file(const char *path, const char *what, char **text, size_t *len,
 int file_size_of(int fd, uint64_t *size, const char *what, const char *path,
                  struct herr *err);
 
+/* Creates a directory and its missing parents (like mkdir -p). */
+int make_dirs(const char *path, struct herr *err);
+
 /* Joins dir and name with one '/' into out; error when it does not fit. */
 int path_join(char *out, size_t cap, const char *dir, const char *name, struct herr *err);
 
