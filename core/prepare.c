@@ -231,28 +231,12 @@ static int read_input(const char *path, enum doc_split mode, char **text, size_t
     return 0;
 }
 
-static int count_input(const char *path, enum doc_split mode, uint64_t *docs,
-                       uint64_t *tokens, struct herr *err)
-{
-    char *text;
-    size_t len;
-    if (read_input(path, mode, &text, &len, err))
-        return -1;
-    struct doc_iter it = {text, len, 0, mode};
-    const char *doc;
-    size_t n;
-    while (doc_next(&it, &doc, &n)) {
-        (*docs)++;
-        *tokens += 1 + n; /* EOT, then the bytes */
-    }
-    free(text);
-    return 0;
-}
-
-/* Streams one input into the sink; the sink turns to the val split once
+/* Walks one input's documents, counting them and their tokens; with a sink
+ * it also streams the tokens there, turning to the val split once
  * `train_tokens` tokens of the domain have gone to train. */
-static int emit_input(const char *path, enum doc_split mode, struct sink *s,
-                      uint64_t train_tokens, struct herr *err)
+static int walk_input(const char *path, enum doc_split mode, struct sink *s,
+                      uint64_t train_tokens, uint64_t *docs, uint64_t *tokens,
+                      struct herr *err)
 {
     char *text;
     size_t len;
@@ -263,7 +247,9 @@ static int emit_input(const char *path, enum doc_split mode, struct sink *s,
     size_t n;
     int rc = 0;
     while (rc == 0 && doc_next(&it, &doc, &n)) {
-        for (size_t i = 0; i <= n && rc == 0; i++) {
+        (*docs)++;
+        *tokens += 1 + n; /* EOT, then the bytes */
+        for (size_t i = 0; s && i <= n && rc == 0; i++) {
             if (s->split == DATA_TRAIN && s->tokens[DATA_TRAIN] == train_tokens)
                 rc = sink_set_split(s, DATA_VAL, err);
             if (rc == 0)
@@ -319,10 +305,10 @@ static int collect_domains(const struct prepare_options *o, struct prepare_summa
 static int prepare_domain(const struct prepare_options *o, struct prepare_domain_stats *st,
                           struct manifest *m, struct sink *s, struct herr *err)
 {
-    uint64_t docs = 0, total = 0;
+    uint64_t docs = 0, total = 0, docs2 = 0, total2 = 0;
     for (int i = 0; i < o->ninputs; i++)
         if (strcmp(o->inputs[i].domain, st->name) == 0 &&
-            count_input(o->inputs[i].path, o->split, &docs, &total, err))
+            walk_input(o->inputs[i].path, o->split, NULL, 0, &docs, &total, err))
             return -1;
     const uint64_t val = (uint64_t)llround((double)total * o->val_fraction);
     const uint64_t train = total - val;
@@ -336,13 +322,13 @@ static int prepare_domain(const struct prepare_options *o, struct prepare_domain
     sink_init(s, o->out_dir, st->name, o->shard_tokens, m);
     for (int i = 0; i < o->ninputs; i++)
         if (strcmp(o->inputs[i].domain, st->name) == 0 &&
-            emit_input(o->inputs[i].path, o->split, s, train, err)) {
+            walk_input(o->inputs[i].path, o->split, s, train, &docs2, &total2, err)) {
             sink_abort(s);
             return -1;
         }
     if (sink_close_shard(s, err))
         return -1;
-    if (s->tokens[DATA_TRAIN] + s->tokens[DATA_VAL] != total)
+    if (total2 != total || docs2 != docs)
         return herr_set(err, "domain %s: inputs changed while being read", st->name);
     st->docs = docs;
     for (int sp = 0; sp < DATA_NUM_SPLITS; sp++) {
