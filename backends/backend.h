@@ -90,7 +90,8 @@ struct backend_ops {
     /* ---- linear algebra --------------------------------------------------- */
     /* C = alpha * op(A) * op(B) + beta * C, row-major; op(A) is (m, k), op(B)
      * is (k, n), C is (m, n); trans_x != 0 means op(X) = X^T. `batch` may be
-     * NULL for a single product. */
+     * NULL for a single product. With beta == 0, C is never read (as in BLAS):
+     * it may hold garbage or NaN, e.g. an activation never written before. */
     void (*gemm)(struct backend *be, int trans_a, int trans_b, int m, int n, int k,
                  float alpha, dptr a, int lda, dptr b, int ldb, float beta, dptr c,
                  int ldc, const struct gemm_batch *batch);

@@ -121,6 +121,26 @@ static char *trim(char *s)
     return s;
 }
 
+/* Handles one `name = value` line (comments and blank lines allowed). */
+static int parse_line(const struct opt_spec *table, void *settings, char *line,
+                      const char *source, struct herr *err)
+{
+    char *hash = strchr(line, '#');
+    if (hash)
+        *hash = '\0';
+    char *s = trim(line);
+    if (!*s)
+        return 0;
+    char *eq = strchr(s, '=');
+    if (!eq)
+        return herr_set(err, "%s: expected 'name = value', got '%s'", source, s);
+    *eq = '\0';
+    char *name = trim(s), *value = trim(eq + 1);
+    if (!strcmp(name, "config"))
+        return herr_set(err, "%s: a config file cannot include another", source);
+    return opts_set(table, settings, name, value, source, err);
+}
+
 int opts_parse_file(const struct opt_spec *table, void *settings, const char *path,
                     struct herr *err)
 {
@@ -133,31 +153,35 @@ int opts_parse_file(const struct opt_spec *table, void *settings, const char *pa
         lineno++;
         char source[600];
         snprintf(source, sizeof source, "config file %s:%d", path, lineno);
-        if (!strchr(line, '\n') && !feof(f)) {
+        if (!strchr(line, '\n') && !feof(f))
             rc = herr_set(err, "%s: line too long", source);
-            break;
-        }
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *s = trim(line);
-        if (!*s)
-            continue;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            rc = herr_set(err, "%s: expected 'name = value', got '%s'", source, s);
-            break;
-        }
-        *eq = '\0';
-        char *name = trim(s), *value = trim(eq + 1);
-        if (!strcmp(name, "config")) {
-            rc = herr_set(err, "%s: a config file cannot include another", source);
-            break;
-        }
-        rc = opts_set(table, settings, name, value, source, err);
+        else
+            rc = parse_line(table, settings, line, source, err);
     }
     fclose(f);
     return rc;
+}
+
+int opts_parse_text(const struct opt_spec *table, void *settings, const char *text,
+                    const char *source, struct herr *err)
+{
+    char line[2 * OPT_STRING_MAX];
+    int lineno = 0;
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        size_t len = nl ? (size_t)(nl - text) : strlen(text);
+        lineno++;
+        char where[600];
+        snprintf(where, sizeof where, "%s line %d", source, lineno);
+        if (len >= sizeof line)
+            return herr_set(err, "%s: line too long", where);
+        memcpy(line, text, len);
+        line[len] = '\0';
+        if (parse_line(table, settings, line, where, err))
+            return -1;
+        text += len + (nl ? 1 : 0);
+    }
+    return 0;
 }
 
 int opts_parse_argv(const struct opt_spec *table, void *settings, int argc, char **argv, int first,

@@ -56,6 +56,11 @@ int opts_parse_argv(const struct opt_spec *table, void *settings, int argc, char
 int opts_parse_file(const struct opt_spec *table, void *settings, const char *path,
                     struct herr *err);
 
+/* The same for text already in memory (a checkpoint's recorded settings);
+ * `source` names it in messages. */
+int opts_parse_text(const struct opt_spec *table, void *settings, const char *text,
+                    const char *source, struct herr *err);
+
 /* Prints the options with their current values as defaults. */
 void opts_print_help(FILE *out, const struct opt_spec *table, const void *settings);
 

@@ -50,7 +50,6 @@ struct trainer {
 
     /* host staging, sized at set-up: nothing is allocated in the step loop */
     int32_t *inputs, *targets, *domains; /* (K, B, T), (K, B, T), (K, B) */
-    int *ntok;                           /* (K, B) kept targets per row */
     float *row_sums;                     /* (B) */
     float *row_scale;                    /* (B) */
     double *loss_local;                  /* (K, B) */
@@ -101,5 +100,7 @@ int trainer_read_recorded_config(const char *dir, struct train_config *recorded,
 /* Restores parameters, optimizer, data position and reweighting state. */
 int trainer_restore(struct trainer *t, struct herr *err);
 int trainer_export_model(struct trainer *t, struct herr *err);
+/* Refuses to start a new run in a directory that holds one (unless --force). */
+int trainer_check_fresh_out(struct trainer *t, struct herr *err);
 
 #endif

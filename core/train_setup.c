@@ -152,7 +152,6 @@ static int alloc_staging(struct trainer *t, struct herr *err)
     t->inputs = calloc(K * B * T, sizeof *t->inputs);
     t->targets = calloc(K * B * T, sizeof *t->targets);
     t->domains = calloc(K * B, sizeof *t->domains);
-    t->ntok = calloc(K * B, sizeof *t->ntok);
     t->row_sums = calloc(B, sizeof *t->row_sums);
     t->row_scale = calloc(B, sizeof *t->row_scale);
     t->loss_local = calloc(K * B, sizeof *t->loss_local);
@@ -163,7 +162,7 @@ static int alloc_staging(struct trainer *t, struct herr *err)
     t->weights = calloc(W * K * B, sizeof *t->weights);
     if (t->world > 1)
         t->grad_host = malloc(t->model.num_params * sizeof(float));
-    if (!t->inputs || !t->targets || !t->domains || !t->ntok || !t->row_sums || !t->row_scale ||
+    if (!t->inputs || !t->targets || !t->domains || !t->row_sums || !t->row_scale ||
         !t->loss_local || !t->loss_all || !t->ntok_local || !t->ntok_all || !t->dom_all ||
         !t->weights || (t->world > 1 && !t->grad_host))
         return herr_set(err, "out of host memory for the step's staging buffers");
@@ -283,6 +282,8 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     snprintf(t->out_dir, sizeof t->out_dir, "%s", t->cfg.out);
     if (t->rank == 0 && mkdir_p(t->out_dir, err))
         return -1;
+    if (!resumed && t->rank == 0 && trainer_check_fresh_out(t, err))
+        return -1;
     if (resumed) {
         if (trainer_restore(t, err))
             return -1;
@@ -310,7 +311,6 @@ void trainer_teardown(struct trainer *t)
     free(t->inputs);
     free(t->targets);
     free(t->domains);
-    free(t->ntok);
     free(t->row_sums);
     free(t->row_scale);
     free(t->loss_local);
