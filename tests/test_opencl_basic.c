@@ -3,13 +3,8 @@
  * straightforward float64 host computation on small inputs whose sizes are
  * not multiples of any work-group size.
  *
- * Exits 77 (automake's SKIP) when no OpenCL platform is installed.
- *
- * OpenCL runtimes start threads, which do not survive fork(), so the suites
- * run in Check's no-fork mode and share one backend. The kernel program cache
- * goes to $HEFT_CACHE_DIR when set, else to a directory under the current
- * directory (the build tree under `make check`), so tests never write to the
- * user's ~/.cache. */
+ * Exits 77 (automake's SKIP) when no OpenCL platform is installed. The tests
+ * run without fork and share one backend (tests/test_opencl_common.h). */
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
@@ -21,13 +16,13 @@
 
 #include "backends/opencl/opencl_backend.h"
 #include "core/prng.h"
+#include "tests/test_opencl_common.h"
 
 /* Per-element tolerance: |got - want| <= TOL * (1 + |want|). The host
  * computes in double; float32 kernels on these small sizes stay well inside. */
 #define TOL 2e-5
 
-static struct backend *be;         /* shared by all tests; created in main */
-static const char *shared_cache;   /* its cache directory */
+static struct backend *be; /* shared by all tests; created in main */
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -179,7 +174,7 @@ END_TEST
 START_TEST(test_bad_device_index)
 {
     struct herr err = { "" };
-    struct backend_options opts = { .name = "opencl", .device = 999, .cache_dir = shared_cache };
+    struct backend_options opts = { .name = "opencl", .device = 999, .cache_dir = opencl_test_cache_dir() };
     ck_assert_ptr_null(opencl_backend_create(&opts, &err));
     ck_assert_msg(strstr(err.msg, "device 999 does not exist") && strstr(err.msg, "found"),
                   "unexpected message: %s", err.msg);
@@ -193,7 +188,7 @@ END_TEST
 START_TEST(test_huge_alloc_is_sticky_error)
 {
     struct herr err = { "" };
-    struct backend *b = create_with_cache(shared_cache, &err);
+    struct backend *b = create_with_cache(opencl_test_cache_dir(), &err);
     ck_assert_msg(b, "%s", err.msg);
     struct dev_buffer *huge = b->ops->alloc(b, (size_t)1 << 50); /* 1 PiB */
     ck_assert_ptr_null(huge);
@@ -215,7 +210,7 @@ END_TEST
 START_TEST(test_out_of_range_is_sticky_error)
 {
     struct herr err = { "" };
-    struct backend *b = create_with_cache(shared_cache, &err);
+    struct backend *b = create_with_cache(opencl_test_cache_dir(), &err);
     ck_assert_msg(b, "%s", err.msg);
     dptr p = backend_alloc_floats(b, 10);
     b->ops->fill(b, dptr_at(p, 4), 1.0f, 7);
@@ -796,30 +791,14 @@ static Suite *opencl_suite(void)
 
 int main(void)
 {
-    struct herr err = { "" };
-    struct opencl_device_list list;
-    if (opencl_list_devices(&list, &err) != 0 || list.n_devices == 0) {
-        printf("SKIP: %s\n", list.n_devices == 0 && !err.msg[0] ? "no OpenCL device" : err.msg);
-        opencl_device_list_free(&list);
-        return 77;
-    }
-    opencl_device_list_free(&list);
-
-    shared_cache = getenv("HEFT_CACHE_DIR");
-    if (!shared_cache || !*shared_cache)
-        shared_cache = "opencl-test-cache";
-    be = create_with_cache(shared_cache, &err);
-    if (!be) {
-        fprintf(stderr, "cannot create the OpenCL backend: %s\n", err.msg);
+    int skip = opencl_test_need_device();
+    if (skip)
+        return skip;
+    be = opencl_test_backend();
+    if (!be)
         return 1;
-    }
     printf("device: %s\n", be->device);
-
-    SRunner *sr = srunner_create(opencl_suite());
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int status = opencl_test_run(opencl_suite());
     be->ops->destroy(be);
-    return failed == 0 ? 0 : 1;
+    return status;
 }

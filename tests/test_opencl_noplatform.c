@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "backends/opencl/opencl_backend.h"
+#include "tests/test_opencl_common.h"
 
 START_TEST(test_create_fails_cleanly)
 {
@@ -45,18 +46,14 @@ int main(void)
     if (found) {
         printf("SKIP: this OpenCL ICD loader ignores OCL_ICD_VENDORS\n");
         rmdir(dir);
-        return 77;
+        return TEST_SKIP;
     }
 
     Suite *s = suite_create("opencl without a platform");
     TCase *tc = tcase_create("create");
     tcase_add_test(tc, test_create_fails_cleanly);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int status = opencl_test_run(s);
     rmdir(dir);
-    return failed == 0 ? 0 : 1;
+    return status;
 }

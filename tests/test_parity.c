@@ -18,8 +18,8 @@
  * it; the last test checks that this holds for the OpenCL backend's table too
  * and that a wrong OpenCL op is caught.
  *
- * Exits 77 (SKIP) when no OpenCL platform is installed. OpenCL runtimes start
- * threads that do not survive fork(), so the suite runs without fork. */
+ * Exits 77 (SKIP) when no OpenCL platform is installed; runs without fork
+ * (tests/test_opencl_common.h). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,26 +28,29 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/opencl/opencl_backend.h"
 #include "tests/op_cases.h"
+#include "tests/test_opencl_common.h"
 
 static struct backend *ocl, *cpu;
 
-START_TEST(test_opencl_against_cpu)
+/* All cases on the OpenCL backend, expected values from ref (NULL: float64). */
+static void expect_parity(struct backend *ref)
 {
     struct op_cases_result res;
-    int failures = op_cases_run(ocl, cpu, stdout, &res);
+    int failures = op_cases_run(ocl, ref, stdout, &res);
     ck_assert_msg(failures == 0, "%d of %d cases failed; first: %s", failures, res.cases,
                   res.first);
     ck_assert_int_gt(res.cases, 100);
+}
+
+START_TEST(test_opencl_against_cpu)
+{
+    expect_parity(cpu);
 }
 END_TEST
 
 START_TEST(test_opencl_against_f64_reference)
 {
-    struct op_cases_result res;
-    int failures = op_cases_run(ocl, NULL, stdout, &res);
-    ck_assert_msg(failures == 0, "%d of %d cases failed; first: %s", failures, res.cases,
-                  res.first);
-    ck_assert_int_gt(res.cases, 100);
+    expect_parity(NULL);
 }
 END_TEST
 
@@ -104,28 +107,18 @@ END_TEST
 
 int main(void)
 {
+    int skip = opencl_test_need_device();
+    if (skip)
+        return skip;
     struct herr err = { "" };
-    struct opencl_device_list list;
-    if (opencl_list_devices(&list, &err) != 0 || list.n_devices == 0) {
-        printf("SKIP: %s\n", err.msg[0] ? err.msg : "no OpenCL device");
-        opencl_device_list_free(&list);
-        return 77;
-    }
-    opencl_device_list_free(&list);
-
-    const char *cache = getenv("HEFT_CACHE_DIR");
-    struct backend_options o = { .name = "opencl", .device = 0,
-                                 .cache_dir = cache && *cache ? cache : "opencl-test-cache" };
-    struct backend_options c = { .name = "cpu" };
-    ocl = opencl_backend_create(&o, &err);
-    if (!ocl) {
-        fprintf(stderr, "cannot create the OpenCL backend: %s\n", err.msg);
-        return 1;
-    }
-    cpu = cpu_backend_create(&c, &err);
+    cpu = cpu_backend_create(&(struct backend_options){ .name = "cpu" }, &err);
     if (!cpu) {
         fprintf(stderr, "cannot create the CPU backend: %s\n", err.msg);
-        ocl->ops->destroy(ocl);
+        return 1;
+    }
+    ocl = opencl_test_backend();
+    if (!ocl) {
+        cpu->ops->destroy(cpu);
         return 1;
     }
 
@@ -136,12 +129,8 @@ int main(void)
     tcase_add_test(tc, test_opencl_against_f64_reference);
     tcase_add_test(tc, test_missing_or_wrong_opencl_op_fails);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int status = opencl_test_run(s);
     ocl->ops->destroy(ocl);
     cpu->ops->destroy(cpu);
-    return failed == 0 ? 0 : 1;
+    return status;
 }

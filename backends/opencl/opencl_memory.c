@@ -85,29 +85,33 @@ static int check_bytes(struct backend *be, const char *op, dptr p, size_t bytes)
     return opencl_check_range(be, op, "buffer", p, bytes / sizeof(float));
 }
 
-void opencl_upload(struct backend *be, dptr dst, const void *src, size_t bytes)
+/* Blocking write (upload) or read (download) of whole elements: the caller
+ * may reuse or read its host memory at once, as with the CPU backend. */
+static void transfer(struct backend *be, int write, dptr p, void *host, size_t bytes)
 {
-    if (be->failed || bytes == 0 || check_bytes(be, "upload", dst, bytes))
+    const char *op = write ? "upload" : "download";
+    if (be->failed || bytes == 0 || check_bytes(be, op, p, bytes))
         return;
     struct opencl_impl *cl = opencl_impl_of(be);
-    /* Blocking, so the caller may reuse src at once, as with the CPU backend. */
-    cl_int rc = clEnqueueWriteBuffer(cl->queue, dst.buf->mem, CL_TRUE, dst.off * sizeof(float),
-                                     bytes, src, 0, NULL, NULL);
+    size_t at = p.off * sizeof(float);
+    cl_int rc = write ? clEnqueueWriteBuffer(cl->queue, p.buf->mem, CL_TRUE, at, bytes, host, 0,
+                                             NULL, NULL)
+                      : clEnqueueReadBuffer(cl->queue, p.buf->mem, CL_TRUE, at, bytes, host, 0,
+                                            NULL, NULL);
     if (rc != CL_SUCCESS)
-        backend_fail(be, "clEnqueueWriteBuffer(upload of %zu bytes): %s (%d)", bytes,
+        backend_fail(be, "%s(%s of %zu bytes): %s (%d)",
+                     write ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer", op, bytes,
                      cl_error_name(rc), rc);
+}
+
+void opencl_upload(struct backend *be, dptr dst, const void *src, size_t bytes)
+{
+    transfer(be, 1, dst, (void *)src, bytes); /* only read from: clEnqueueWriteBuffer */
 }
 
 void opencl_download(struct backend *be, void *dst, dptr src, size_t bytes)
 {
-    if (be->failed || bytes == 0 || check_bytes(be, "download", src, bytes))
-        return;
-    struct opencl_impl *cl = opencl_impl_of(be);
-    cl_int rc = clEnqueueReadBuffer(cl->queue, src.buf->mem, CL_TRUE, src.off * sizeof(float),
-                                    bytes, dst, 0, NULL, NULL);
-    if (rc != CL_SUCCESS)
-        backend_fail(be, "clEnqueueReadBuffer(download of %zu bytes): %s (%d)", bytes,
-                     cl_error_name(rc), rc);
+    transfer(be, 0, src, dst, bytes);
 }
 
 void opencl_fill(struct backend *be, dptr dst, float value, size_t n)
