@@ -176,8 +176,7 @@ static int init_params(struct trainer *t, struct herr *err)
         return herr_set(err, "out of host memory for %zu parameters", t->model.num_params);
     int rc;
     if (t->cfg.init_from[0])
-        rc = model_file_read_params(t->cfg.init_from, &t->model.config, host,
-                                    t->model.num_params, err);
+        rc = model_file_read_params(t->cfg.init_from, &t->model.config, host, err);
     else {
         model_init_params(&t->model, t->cfg.seed, host);
         rc = 0;

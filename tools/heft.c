@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "tools/cmd_prepare.h"
 #include "tools/cmd_weights.h"
 #include "tools/commands.h"
 
@@ -16,6 +17,7 @@ struct command {
 
 static const struct command commands[] = {
     { "train", cmd_train, "train a GPT-2 model (default: the built-in data, tiny model)" },
+    { "prepare", cmd_prepare, "make a dataset (token shards) from text files" },
     { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses" },
 };
 
