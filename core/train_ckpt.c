@@ -120,7 +120,7 @@ int trainer_save(struct trainer *t, struct herr *err)
         rc = ckpt_dir_prune(t->out_dir, t->cfg.keep, NULL, err);
     if (rc)
         return herr_wrap(err, "saving checkpoint at step %ld: ", t->step);
-    char detail[OPT_STRING_MAX + 96];
+    char detail[2 * OPT_STRING_MAX];
     snprintf(detail, sizeof detail, "saved %s", path);
     trainer_log_event(t, "checkpoint", detail);
     return 0;
@@ -142,7 +142,7 @@ int trainer_read_recorded_config(const char *dir, struct train_config *recorded,
     if (rc)
         return herr_wrap(err, "--resume: ");
     train_config_default(recorded);
-    char source[OPT_STRING_MAX + 80];
+    char source[2 * OPT_STRING_MAX];
     snprintf(source, sizeof source, "settings recorded in %s", path);
     rc = opts_parse_text(train_options(), recorded, text, source, err);
     free(text);
@@ -197,14 +197,15 @@ static int restore_from(struct trainer *t, struct ckpt_reader *r, const char *pa
         return herr_wrap(err, "checkpoint %s: ", path);
     struct device_stream sp = { t->be, t->model.params }, sm = { t->be, t->opt.m },
                          sv = { t->be, t->opt.v };
+    /* the reader's messages name the file and section already */
     if (ckpt_reader_read_stream(r, "params", consume_to_device, &sp, err) ||
         ckpt_reader_read_stream(r, "adam_m", consume_to_device, &sm, err) ||
         ckpt_reader_read_stream(r, "adam_v", consume_to_device, &sv, err))
-        return herr_wrap(err, "checkpoint %s: ", path);
+        return -1;
     void *rw = NULL;
     size_t rw_len = 0;
     if (ckpt_reader_read_alloc(r, "reweight", &rw, &rw_len, err))
-        return herr_wrap(err, "checkpoint %s: ", path);
+        return -1;
     int rc = rw_state_deserialize(&t->rwstate, rw, rw_len, err);
     free(rw);
     if (rc)
@@ -262,7 +263,7 @@ int trainer_export_model(struct trainer *t, struct herr *err)
     free(host);
     if (rc)
         return herr_wrap(err, "exporting the model: ");
-    char detail[OPT_STRING_MAX + 96];
+    char detail[2 * OPT_STRING_MAX];
     snprintf(detail, sizeof detail, "wrote %s (llm.c GPT-2 format)", path);
     trainer_log_event(t, "export", detail);
     return 0;

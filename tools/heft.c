@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "tools/cmd_prepare.h"
 #include "tools/cmd_weights.h"
 #include "tools/commands.h"
 
@@ -16,6 +17,7 @@ struct command {
 
 static const struct command commands[] = {
     { "train", cmd_train, "train a GPT-2 model (default: the built-in data, tiny model)" },
+    { "prepare", cmd_prepare, "make a dataset (token shards) from text files" },
     { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses" },
 };
 
@@ -53,7 +55,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(name, commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "heft: unknown command '%s'\n\n", name);
-    usage(stderr);
+    fprintf(stderr, "heft: unknown command '%s' (commands:", name);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(stderr, " %s", commands[i].name);
+    fprintf(stderr, "; see heft --help)\n");
     return 2;
 }

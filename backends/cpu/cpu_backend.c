@@ -170,8 +170,8 @@ struct backend *cpu_backend_create(const struct backend_options *opts, struct he
 #endif
     impl->threads = threads;
 #ifdef HAVE_OPENBLAS_SET_NUM_THREADS
-    if (opts->threads > 0)
-        openblas_set_num_threads(opts->threads);
+    /* heft splits products over its own threads (see cpu_gemm.c) */
+    openblas_set_num_threads(1);
 #endif
     be->ops = &cpu_ops;
     be->name = "cpu";
