@@ -121,6 +121,22 @@ START_TEST(test_identity)
 }
 END_TEST
 
+/* The front end reaches this backend through backend_create (backends/backend.c),
+ * which must have been compiled with HAVE_OPENCL. */
+START_TEST(test_backend_create_by_name)
+{
+    ck_assert_msg(strstr(backend_available(), "opencl"), "backend_available() = '%s'",
+                  backend_available());
+    struct herr err = { "" };
+    struct backend_options opts = { .name = "opencl", .device = 0,
+                                    .cache_dir = opencl_test_cache_dir() };
+    struct backend *b = backend_create(&opts, &err);
+    ck_assert_msg(b, "backend_create(opencl): %s", err.msg);
+    ck_assert_str_eq(b->name, "opencl");
+    b->ops->destroy(b);
+}
+END_TEST
+
 START_TEST(test_upload_download_roundtrip)
 {
     const size_t n = 1237;
@@ -759,6 +775,7 @@ static Suite *opencl_suite(void)
     Suite *s = suite_create("opencl");
     TCase *basics = tcase_create("basics");
     tcase_add_test(basics, test_identity);
+    tcase_add_test(basics, test_backend_create_by_name);
     tcase_add_test(basics, test_upload_download_roundtrip);
     tcase_add_test(basics, test_fill_and_copy);
     tcase_add_test(basics, test_bad_device_index);
