@@ -9,6 +9,7 @@
 #include "backends/opencl/cl_devices.h"
 #include "backends/opencl/kernel_source.h"
 #include "backends/opencl/program_cache.h"
+#include "core/checksum.h"
 
 /* The kernels need nothing beyond OpenCL C 1.1/1.2 and no extension, and
  * exact (non-relaxed) math so that results stay close to the CPU reference. */
@@ -30,10 +31,10 @@ static void make_key(cl_platform_id platform, cl_device_id device, char *key, si
     cl_device_string(device, CL_DEVICE_NAME, dname, sizeof dname);
     cl_device_string(device, CL_DEVICE_VERSION, dver, sizeof dver);
     cl_device_string(device, CL_DRIVER_VERSION, driver, sizeof driver);
-    uint64_t h = PROGRAM_CACHE_HASH_SEED;
+    uint64_t h = FNV1A64_INIT;
     for (size_t i = 0; i < opencl_program_line_count; i++)
-        h = program_cache_hash(h, opencl_program_lines[i], strlen(opencl_program_lines[i]));
-    h = program_cache_hash(h, build_options, strlen(build_options));
+        h = fnv1a64_update(h, opencl_program_lines[i], strlen(opencl_program_lines[i]));
+    h = fnv1a64_str(h, build_options);
     snprintf(key, size,
              "heft opencl program\nplatform: %s | %s\ndevice: %s | %s\ndriver: %s\n"
              "source+options: %016llx\noptions: %s\n",

@@ -1,7 +1,8 @@
 /* backends/opencl/program_cache.c — reading and writing cached program
  * binaries; see program_cache.h for the why.
  *
- * File layout (host byte order; the key pins the machine anyway):
+ * File layout (little-endian, like every heft file; the key pins the machine
+ * anyway):
  *   8 bytes  magic "HEFTCLP1"
  *   u32      key length, then the key bytes
  *   u64      binary size
@@ -9,28 +10,15 @@
  *   binary */
 #include "backends/opencl/program_cache.h"
 
-#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "core/checksum.h"
+#include "core/fileio.h"
 
 static const char cache_magic[8] = { 'H', 'E', 'F', 'T', 'C', 'L', 'P', '1' };
-
-/* Program binaries are a few MiB at most; anything claiming more is corrupt. */
-#define MAX_BINARY_BYTES ((uint64_t)1 << 30)
-#define MAX_KEY_BYTES 4096u
-
-uint64_t program_cache_hash(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= UINT64_C(0x100000001b3);
-    }
-    return h;
-}
 
 int program_cache_dir(const char *override, char *out, size_t size)
 {
@@ -53,14 +41,20 @@ int program_cache_dir(const char *override, char *out, size_t size)
 
 int program_cache_path(const char *dir, const char *key, char *out, size_t size)
 {
-    uint64_t h = program_cache_hash(PROGRAM_CACHE_HASH_SEED, key, strlen(key));
+    uint64_t h = fnv1a64_str(FNV1A64_INIT, key);
     int n = snprintf(out, size, "%s/heft-kernels-%016llx.bin", dir, (unsigned long long)h);
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-static int read_exact(FILE *f, void *p, size_t n)
+/* Takes n bytes from the front of *p (of *left remaining); NULL if too few. */
+static const unsigned char *take(const unsigned char **p, size_t *left, size_t n)
 {
-    return fread(p, 1, n, f) == n ? 0 : -1;
+    if (*left < n)
+        return NULL;
+    const unsigned char *at = *p;
+    *p += n;
+    *left -= n;
+    return at;
 }
 
 enum program_cache_status program_cache_load(const char *path, const char *key,
@@ -68,89 +62,62 @@ enum program_cache_status program_cache_load(const char *path, const char *key,
 {
     *binary = NULL;
     *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    struct mapped_file mf;
+    struct herr ignored;
+    if (mapped_file_open(&mf, path, "program cache", &ignored) != 0)
         return PROGRAM_CACHE_MISS;
-    enum program_cache_status status = PROGRAM_CACHE_CORRUPT;
-    char magic[sizeof cache_magic];
+    const unsigned char *p = mf.data, *field;
+    size_t left = mf.size;
     uint32_t key_len;
     uint64_t bin_size, checksum;
-    char *stored_key = NULL;
-    unsigned char *bin = NULL;
-    size_t want_key = strlen(key);
-    if (read_exact(f, magic, sizeof magic) || memcmp(magic, cache_magic, sizeof magic) ||
-        read_exact(f, &key_len, sizeof key_len) || key_len != want_key ||
-        key_len > MAX_KEY_BYTES)
+    enum program_cache_status status = PROGRAM_CACHE_CORRUPT;
+    if (!(field = take(&p, &left, sizeof cache_magic)) ||
+        memcmp(field, cache_magic, sizeof cache_magic) != 0)
         goto done;
-    stored_key = malloc(key_len + 1);
-    if (!stored_key || read_exact(f, stored_key, key_len) ||
-        memcmp(stored_key, key, key_len) != 0)
+    if (!(field = take(&p, &left, sizeof key_len)))
         goto done;
-    if (read_exact(f, &bin_size, sizeof bin_size) || bin_size == 0 ||
-        bin_size > MAX_BINARY_BYTES || read_exact(f, &checksum, sizeof checksum))
+    memcpy(&key_len, field, sizeof key_len);
+    if (key_len != strlen(key) || !(field = take(&p, &left, key_len)) ||
+        memcmp(field, key, key_len) != 0)
         goto done;
-    bin = malloc((size_t)bin_size);
-    if (!bin || read_exact(f, bin, (size_t)bin_size) || fgetc(f) != EOF ||
-        program_cache_hash(PROGRAM_CACHE_HASH_SEED, bin, (size_t)bin_size) != checksum)
+    if (!(field = take(&p, &left, sizeof bin_size)))
         goto done;
-    *binary = bin;
-    *size = (size_t)bin_size;
-    bin = NULL;
+    memcpy(&bin_size, field, sizeof bin_size);
+    if (!(field = take(&p, &left, sizeof checksum)))
+        goto done;
+    memcpy(&checksum, field, sizeof checksum);
+    /* exactly the binary remains, and it is the one that was written */
+    if (bin_size == 0 || bin_size != left || fnv1a64_update(FNV1A64_INIT, p, left) != checksum)
+        goto done;
+    *binary = malloc(left);
+    if (!*binary)
+        goto done;
+    memcpy(*binary, p, left);
+    *size = left;
     status = PROGRAM_CACHE_HIT;
 done:
-    free(stored_key);
-    free(bin);
-    fclose(f);
+    mapped_file_close(&mf);
     return status;
-}
-
-/* mkdir -p: creates each missing component of dir. */
-static int make_dirs(const char *dir)
-{
-    char path[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof path)
-        return -1;
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
-        char saved = path[i];
-        path[i] = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return -1;
-        path[i] = saved;
-    }
-    struct stat st;
-    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
 int program_cache_store(const char *dir, const char *path, const char *key,
                         const unsigned char *binary, size_t size)
 {
-    if (make_dirs(dir) != 0)
-        return -1;
-    char tmp[4200];
-    int n = snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        return -1;
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return -1;
+    struct herr ignored;
+    struct atomic_file af;
     uint32_t key_len = (uint32_t)strlen(key);
     uint64_t bin_size = size;
-    uint64_t checksum = program_cache_hash(PROGRAM_CACHE_HASH_SEED, binary, size);
-    int ok = fwrite(cache_magic, 1, sizeof cache_magic, f) == sizeof cache_magic &&
-             fwrite(&key_len, sizeof key_len, 1, f) == 1 &&
-             fwrite(key, 1, key_len, f) == key_len &&
-             fwrite(&bin_size, sizeof bin_size, 1, f) == 1 &&
-             fwrite(&checksum, sizeof checksum, 1, f) == 1 &&
-             fwrite(binary, 1, size, f) == size;
-    ok = (fclose(f) == 0) && ok;
-    /* rename is atomic: a concurrent reader sees the old entry or the new. */
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
+    uint64_t checksum = fnv1a64_update(FNV1A64_INIT, binary, size);
+    if (make_dirs(dir, &ignored) != 0 || atomic_file_open(&af, path, &ignored) != 0)
+        return -1;
+    if (atomic_file_write(&af, cache_magic, sizeof cache_magic, &ignored) != 0 ||
+        atomic_file_write(&af, &key_len, sizeof key_len, &ignored) != 0 ||
+        atomic_file_write(&af, key, key_len, &ignored) != 0 ||
+        atomic_file_write(&af, &bin_size, sizeof bin_size, &ignored) != 0 ||
+        atomic_file_write(&af, &checksum, sizeof checksum, &ignored) != 0 ||
+        atomic_file_write(&af, binary, size, &ignored) != 0) {
+        atomic_file_abort(&af);
         return -1;
     }
-    return 0;
+    return atomic_file_commit(&af, &ignored);
 }

@@ -13,12 +13,6 @@
 #define HEFT_PROGRAM_CACHE_H
 
 #include <stddef.h>
-#include <stdint.h>
-
-/* 64-bit FNV-1a over n bytes, continuing from h (start with
- * PROGRAM_CACHE_HASH_SEED). Used for keys and checksums, not for security. */
-#define PROGRAM_CACHE_HASH_SEED UINT64_C(0xcbf29ce484222325)
-uint64_t program_cache_hash(uint64_t h, const void *data, size_t n);
 
 /* The cache directory: override if not NULL, else $HEFT_CACHE_DIR, else
  * $XDG_CACHE_HOME/heft, else $HOME/.cache/heft. 0 on success, -1 when no
@@ -39,9 +33,9 @@ enum program_cache_status {
 enum program_cache_status program_cache_load(const char *path, const char *key,
                                              unsigned char **binary, size_t *size);
 
-/* Writes the entry atomically (temporary file + rename), creating the
- * directory if needed. 0 on success, -1 on any failure (left silent: the
- * caller just compiles again next time). */
+/* Writes the entry atomically (core/fileio: temporary file + rename),
+ * creating the directory if needed. 0 on success, -1 on any failure (left
+ * silent: the caller just compiles again next time). */
 int program_cache_store(const char *dir, const char *path, const char *key,
                         const unsigned char *binary, size_t size);
 
