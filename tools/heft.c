@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "tools/cmd_devices.h"
 #include "tools/cmd_prepare.h"
 #include "tools/cmd_weights.h"
 #include "tools/commands.h"
@@ -18,6 +19,7 @@ struct command {
 static const struct command commands[] = {
     { "train", cmd_train, "train a GPT-2 model (default: the built-in data, tiny model)" },
     { "prepare", cmd_prepare, "make a dataset (token shards) from text files" },
+    { "devices", cmd_devices, "list the CPU and the OpenCL platforms and devices" },
     { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses" },
 };
 
