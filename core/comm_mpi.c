@@ -176,9 +176,18 @@ void comm_finalize(struct comm *c)
     MPI_Finalize();
 }
 
+/* How long an aborting rank waits before MPI_Abort: the launcher forwards a
+ * rank's output through pipes, and MPI_Abort tears them down, so an error
+ * message written just before it can be lost without this pause. */
+#define ABORT_GRACE_S 0.5
+
 void comm_abort(struct comm *c, int exit_code)
 {
     (void)c;
+    fflush(stdout);
+    fflush(stderr);
+    struct timespec ts = { 0, (long)(ABORT_GRACE_S * 1e9) };
+    nanosleep(&ts, NULL);
     MPI_Abort(MPI_COMM_WORLD, exit_code);
     exit(exit_code);
 }

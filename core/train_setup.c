@@ -98,9 +98,16 @@ static int merge_resume_config(struct train_config *cfg, const char *dir, int ar
                         dir, ranks, ranks == 1 ? "" : "s", recorded.batch, ranks, global,
                         global / world, world, world == 1 ? "" : "s");
     }
-    /* a resumed run writes where it was saved unless told otherwise */
-    if (!strcmp(merged.out, recorded.out) || !merged.out[0])
+    /* a resumed run writes where it was saved unless told otherwise (the
+     * directory of a checkpoint named as a file) */
+    if (!strcmp(merged.out, recorded.out) || !merged.out[0]) {
         snprintf(merged.out, sizeof merged.out, "%s", dir);
+        struct stat st;
+        char *slash = strrchr(merged.out, '/');
+        if (stat(dir, &st) == 0 && S_ISREG(st.st_mode))
+            snprintf(merged.out, sizeof merged.out, "%.*s", slash ? (int)(slash - merged.out) : 1,
+                     slash ? dir : ".");
+    }
     snprintf(merged.resume, sizeof merged.resume, "%s", dir);
     *cfg = merged;
     return 0;
