@@ -222,12 +222,15 @@ static int alloc_staging(struct trainer *t, struct herr *err)
     t->shard_lo = calloc(W, sizeof *t->shard_lo);
     t->shard_hi = calloc(W, sizeof *t->shard_hi);
     t->counts = calloc(W, sizeof *t->counts);
+    /* the stage carries gradients between ranks and checkpoint sections on
+     * resume; a fresh single-process run never touches it */
     t->stage_floats = hs.stage_floats;
-    t->stage = malloc(t->stage_floats * sizeof *t->stage);
+    if (t->world > 1 || t->cfg.resume[0])
+        t->stage = malloc(t->stage_floats * sizeof *t->stage);
     if (!t->inputs || !t->targets || !t->domains || !t->row_sums || !t->row_scale ||
         !t->loss_local || !t->ntok_local || !t->gather_send || !t->gather_recv ||
         !t->loss_all || !t->ntok_all || !t->dom_all || !t->weights || !t->shard_lo ||
-        !t->shard_hi || !t->counts || !t->stage)
+        !t->shard_hi || !t->counts || ((t->world > 1 || t->cfg.resume[0]) && !t->stage))
         return herr_set(err, "out of host memory for the step's staging buffers");
     for (int k = 0; k < t->world; k++) {
         if (t->zero1)

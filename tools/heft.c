@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "tools/cmd_plan.h"
 #include "tools/cmd_prepare.h"
 #include "tools/cmd_weights.h"
 #include "tools/commands.h"
@@ -19,6 +20,7 @@ static const struct command commands[] = {
     { "train", cmd_train, "train a GPT-2 model (default: the built-in data, tiny model)" },
     { "prepare", cmd_prepare, "make a dataset (token shards) from text files" },
     { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses" },
+    { "plan", cmd_plan, "memory per rank, FLOPs and step time of a run, before running it" },
 };
 
 static void usage(FILE *out)

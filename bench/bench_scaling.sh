@@ -1,0 +1,71 @@
+#!/bin/sh
+# bench/bench_scaling.sh — data parallelism on one machine at a fixed total
+# core count: 1 rank x C threads against W ranks x C/W threads, the same
+# global batch (so the same data, weights and result), with and without
+# ZeRO-1. Prints tokens/s, step time and the time each step spends in
+# communication (heft's own timing of its collectives, mean over ranks;
+# waiting for a slower rank counts), as the median over the timed steps.
+#
+# usage: bench/bench_scaling.sh [-c CORES] [-w W] [-s STEPS] [heft train flags...]
+#   run from the build directory (./heft); defaults: -c 2 -w 2 -s 8,
+#   --model small --seq 256 --batch (global) 8. Extra flags go to every run.
+set -u
+HEFT=${HEFT:-./heft}
+CORES=2
+W=2
+STEPS=8
+while getopts c:w:s: opt; do
+    case $opt in
+    c) CORES=$OPTARG ;;
+    w) W=$OPTARG ;;
+    s) STEPS=$OPTARG ;;
+    *) exit 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
+MODEL=${MODEL:---model small --seq 256}
+GLOBAL=${GLOBAL:-8}
+MPIEXEC=${MPIEXEC:-mpiexec}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/heft-bench-scaling.XXXXXX") || exit 1
+trap 'rm -rf "$WORK"' EXIT
+
+# median of a metrics field over steps 2.. (step 0 and 1 warm up caches and pools)
+median() { # file field
+    sed -n "s/.*\"type\":\"train\",\"step\":\([0-9]*\),.*\"$2\":\([0-9.e+-]*\).*/\1 \2/p" "$1" |
+        awk '$1 >= 2 { print $2 }' | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
+                                  else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+echo "heft $($HEFT --version | head -1)"
+echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores;" \
+    "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "model: $MODEL, global batch $GLOBAL rows, $STEPS steps (median of steps 2..$((STEPS - 1)))"
+printf '%-8s %-22s %10s %10s %10s %8s %11s\n' "zero1" "ranks x threads" "tokens/s" "step ms" \
+    "comm ms" "comm %" "exch. GB/s"
+for z in "" --zero1; do
+    for w in 1 "$W"; do
+        [ -n "$z" ] && [ "$w" = 1 ] && continue
+        t=$((CORES / w))
+        b=$((GLOBAL / w))
+        out="$WORK/w$w$z"
+        # shellcheck disable=SC2086
+        if ! OMP_NUM_THREADS=$t "$MPIEXEC" -n "$w" "$HEFT" train $MODEL --batch "$b" \
+            --threads "$t" --steps "$STEPS" --val-every 0 --val-batches 1 --quiet --force \
+            --out "$out" $z "$@" >"$out.log" 2>&1; then
+            echo "run failed: $(tail -3 "$out.log")"
+            exit 1
+        fi
+        tok=$(median "$out/metrics.jsonl" tokens_per_s)
+        ms=$(median "$out/metrics.jsonl" ms)
+        comm=$(median "$out/metrics.jsonl" comm_ms)
+        params=$(sed -n 's/.*"params":\([0-9]*\).*/\1/p' "$out/metrics.jsonl" | head -1)
+        # bytes each rank moves in the gradient exchange: 2 (W-1)/W of 4P
+        awk -v z="${z:-no}" -v w="$w" -v t="$t" -v tok="$tok" -v ms="$ms" -v comm="$comm" \
+            -v P="$params" 'BEGIN {
+                bw = (w > 1 && comm > 0) ? 2 * (w - 1) / w * 4 * P / (comm / 1e3) / 1e9 : 0;
+                gbs = (w > 1) ? sprintf("%.2f", bw) : "-";
+                printf("%-8s %-22s %10.0f %10.1f %10.2f %8.1f %11s\n", (z == "no") ? "off" : "on",
+                    w " x " t, tok, ms, comm, 100 * comm / ms, gbs) }'
+    done
+done
