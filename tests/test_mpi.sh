@@ -35,6 +35,15 @@ if [ -z "$MPIEXEC" ]; then
     exit 77
 fi
 
+# Under AddressSanitizer, MPI_Finalize dlclose()s MPICH's UCX transport
+# modules, and LeakSanitizer then reports the allocations only they still
+# pointed to (about 1 KiB; a bare MPI_Init/MPI_Finalize program shows the same),
+# failing every run. Leak checking stays off here; with dlclose() made a no-op
+# (LD_PRELOAD) these runs report no leak.
+if ldd "$HEFT" 2>/dev/null | grep -q libasan; then
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+fi
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/heft-test-mpi.XXXXXX") || exit 1
 trap 'rm -rf "$WORK"' EXIT
 export OMP_NUM_THREADS=1
