@@ -1,5 +1,7 @@
 /* backends/backend.c — choosing a backend at run time, and the error plumbing
  * shared by all backends. */
+#include "config.h"
+
 #include "backends/backend.h"
 
 #include <stdarg.h>

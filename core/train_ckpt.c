@@ -249,7 +249,7 @@ static int read_head(struct trainer *t, struct ckpt_reader *r, const char *path,
     void *rw = NULL;
     size_t rw_len = 0;
     if (ckpt_reader_read_alloc(r, "reweight", &rw, &rw_len, err))
-        return herr_wrap(err, "checkpoint %s: ", path);
+        return -1; /* the reader's messages name the file and section already */
     if (rw_len > sizeof h->rw) {
         free(rw);
         return herr_set(err, "checkpoint %s: reweighting state of %zu bytes (expected %d)", path,
@@ -267,11 +267,16 @@ static int restore_section(struct trainer *t, struct ckpt_reader *r, const char 
 {
     struct ckpt_rounds rounds;
     ckpt_rounds_init(&rounds, t, state, sharded);
-    if (t->rank != 0)
-        return ckpt_rounds_receive(&rounds, err);
-    if (ckpt_reader_read_stream(r, name, consume_to_rounds, &rounds, err) ||
-        ckpt_rounds_flush(&rounds, err))
-        return herr_wrap(err, "section %s: ", name);
+    if (t->rank != 0) {
+        if (ckpt_rounds_receive(&rounds, err))
+            return herr_wrap(err, "receiving checkpoint section %s from rank 0: ", name);
+        return 0;
+    }
+    /* the reader's messages name the file and section already */
+    if (ckpt_reader_read_stream(r, name, consume_to_rounds, &rounds, err))
+        return -1;
+    if (ckpt_rounds_flush(&rounds, err))
+        return herr_wrap(err, "checkpoint section %s: ", name);
     return 0;
 }
 
@@ -301,7 +306,7 @@ static int restore_all(struct trainer *t, struct ckpt_reader *r, const char *pat
     if (restore_section(t, r, "params", t->model.params, 0, err) ||
         restore_section(t, r, "adam_m", t->opt.m, t->zero1, err) ||
         restore_section(t, r, "adam_v", t->opt.v, t->zero1, err))
-        return herr_wrap(err, "checkpoint %s: ", path);
+        return -1;
     t->step = (long)h.step;
     t->opt.t = (long)h.adam_t;
     return 0;

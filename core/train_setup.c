@@ -66,8 +66,11 @@ static int merge_resume_config(struct train_config *cfg, const char *dir, int ar
     merged = recorded;
     if (opts_parse_argv(train_options(), &merged, argc, argv, first_arg, "train", err))
         return -1;
+    int world = comm_size(comm);
     for (const struct opt_spec *s = train_options(); s->name; s++) {
-        if (!s->help || may_change_on_resume(s->name) || !strcmp(s->name, "batch"))
+        /* --batch may change with the rank count: checked below */
+        if (!s->help || may_change_on_resume(s->name) ||
+            (!strcmp(s->name, "batch") && world != ranks))
             continue;
         char a[OPT_STRING_MAX], b[OPT_STRING_MAX];
         opts_format_value(s, &recorded, a, sizeof a);
@@ -77,7 +80,6 @@ static int merge_resume_config(struct train_config *cfg, const char *dir, int ar
                                  "keeps its settings: drop the flag, or start a new run with --out",
                             s->name, b, dir, s->name, a);
     }
-    int world = comm_size(comm);
     long global = (long)recorded.batch * ranks, now = (long)merged.batch * world;
     if (global != now) {
         if (merged.batch != recorded.batch)
@@ -98,15 +100,18 @@ static int merge_resume_config(struct train_config *cfg, const char *dir, int ar
                         dir, ranks, ranks == 1 ? "" : "s", recorded.batch, ranks, global,
                         global / world, world, world == 1 ? "" : "s");
     }
-    /* a resumed run writes where it was saved unless told otherwise (the
-     * directory of a checkpoint named as a file) */
+    /* a resumed run writes where it was saved (the directory of a checkpoint
+     * file given by name) unless told otherwise */
     if (!strcmp(merged.out, recorded.out) || !merged.out[0]) {
-        snprintf(merged.out, sizeof merged.out, "%s", dir);
         struct stat st;
-        char *slash = strrchr(merged.out, '/');
-        if (stat(dir, &st) == 0 && S_ISREG(st.st_mode))
-            snprintf(merged.out, sizeof merged.out, "%.*s", slash ? (int)(slash - merged.out) : 1,
-                     slash ? dir : ".");
+        snprintf(merged.out, sizeof merged.out, "%s", dir);
+        if (stat(dir, &st) == 0 && S_ISREG(st.st_mode)) {
+            char *slash = strrchr(merged.out, '/');
+            if (slash)
+                *slash = '\0';
+            else
+                strcpy(merged.out, ".");
+        }
     }
     snprintf(merged.resume, sizeof merged.resume, "%s", dir);
     *cfg = merged;

@@ -1,7 +1,7 @@
 /* tests/test_mpi_plan.c — the planner (core/plan.h, models/model_plan.h):
  * parameter counts against GPT-2's published size and an independent count,
  * ZeRO-1 shards, the exchange volume, the time model, and its errors.
- * (tests/test_mpi_plan.sh checks its memory prediction against a real run.) */
+ * (tests/test_mpi_rss.sh checks its memory prediction against a real run.) */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "tools/cmd_devices.h"
 #include "tools/cmd_plan.h"
 #include "tools/cmd_prepare.h"
 #include "tools/cmd_weights.h"
@@ -19,6 +20,7 @@ struct command {
 static const struct command commands[] = {
     { "train", cmd_train, "train a GPT-2 model (default: the built-in data, tiny model)" },
     { "prepare", cmd_prepare, "make a dataset (token shards) from text files" },
+    { "devices", cmd_devices, "list the CPU and the OpenCL platforms and devices" },
     { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses" },
     { "plan", cmd_plan, "memory per rank, FLOPs and step time of a run, before running it" },
 };
@@ -57,7 +59,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(name, commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "heft: unknown command '%s'\n\n", name);
-    usage(stderr);
+    fprintf(stderr, "heft: unknown command '%s' (commands:", name);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(stderr, " %s", commands[i].name);
+    fprintf(stderr, "; see heft --help)\n");
     return 2;
 }

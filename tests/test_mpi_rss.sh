@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/test_mpi_plan.sh — `heft plan` predicts the memory a real run takes:
+# tests/test_mpi_rss.sh — `heft plan` predicts the memory a real run takes:
 # one layer of GPT-2 XL's full width (C = 1600, 25 heads) on the built-in data,
 # one step; the run's peak resident size (its metrics' "end" line, rank 0)
 # must be within 10% of the planner's "peak resident on the CPU backend".

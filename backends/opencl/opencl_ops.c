@@ -1,0 +1,405 @@
+/* backends/opencl/opencl_ops.c — the non-GEMM ops: argument checks, then one
+ * or two kernel launches each. The math lives in the .cl files in kernels/; this file
+ * decides grids and work-group sizes. Every op returns at once when the
+ * backend has already failed (sticky errors). */
+#include <stdlib.h>
+
+#include "backends/opencl/opencl_internal.h"
+
+#define CHECK(op, arg, p, n) opencl_check_range(be, op, arg, p, n)
+
+/* 1-D launch over n independent items. */
+static void run_linear(struct kcall *c, size_t n)
+{
+    struct opencl_impl *cl = opencl_impl_of(c->be);
+    size_t local = opencl_wg_linear(cl, c->id);
+    kcall_run(c, 1, &n, &local);
+}
+
+/* 2-D launch over (n0, n1) independent items. */
+static void run_grid(struct kcall *c, size_t n0, size_t n1)
+{
+    struct opencl_impl *cl = opencl_impl_of(c->be);
+    size_t global[2] = { n0, n1 }, local[2];
+    opencl_wg_grid(cl, c->id, n0, n1, local);
+    kcall_run(c, 2, global, local);
+}
+
+/* One work-group per row for `rows` rows of `len` elements; appends the
+ * local scratch argument (one float per item) and launches. */
+static void run_rows(struct kcall *c, size_t rows, size_t len)
+{
+    struct opencl_impl *cl = opencl_impl_of(c->be);
+    size_t local = opencl_wg_rows(cl, c->id, len, 1);
+    size_t global = rows * local;
+    kcall_local(c, local * sizeof(float));
+    kcall_run(c, 1, &global, &local);
+}
+
+/* Column reduction over `rows` rows of `cols` columns in (columns, lanes)
+ * groups; appends the scratch argument and launches. */
+static void run_columns(struct kcall *c, size_t rows, size_t cols)
+{
+    struct opencl_impl *cl = opencl_impl_of(c->be);
+    size_t local[2];
+    opencl_wg_columns(cl, c->id, rows, 1, local);
+    size_t global[2] = { cols, local[1] };
+    kcall_local(c, local[0] * local[1] * sizeof(float));
+    kcall_run(c, 2, global, local);
+}
+
+static void opencl_add_bias(struct backend *be, dptr out, dptr bias, int N, int OC)
+{
+    if (CHECK("add_bias", "out", out, (size_t)N * OC) || CHECK("add_bias", "bias", bias, OC))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_add_bias);
+    kcall_tensor(&c, out);
+    kcall_tensor(&c, bias);
+    kcall_int(&c, N);
+    kcall_int(&c, OC);
+    run_grid(&c, OC, N);
+}
+
+static void opencl_col_sums(struct backend *be, dptr out, dptr in, int N, int OC)
+{
+    if (CHECK("col_sums", "out", out, OC) || CHECK("col_sums", "in", in, (size_t)N * OC))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_col_sums);
+    kcall_tensor(&c, out);
+    kcall_tensor(&c, in);
+    kcall_int(&c, N);
+    kcall_int(&c, OC);
+    run_columns(&c, N, OC);
+}
+
+static void opencl_row_sums(struct backend *be, dptr out, dptr in, int R, int K)
+{
+    if (CHECK("row_sums", "out", out, R) || CHECK("row_sums", "in", in, (size_t)R * K))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_row_sums);
+    kcall_tensor(&c, out);
+    kcall_tensor(&c, in);
+    kcall_int(&c, R);
+    kcall_int(&c, K);
+    run_rows(&c, R, K);
+}
+
+static void opencl_encoder_forward(struct backend *be, dptr out, dptr tokens, dptr wte,
+                                   dptr wpe, int B, int T, int C)
+{
+    const size_t BT = (size_t)B * T;
+    /* wte's row count (V) is not an argument: only its start can be checked. */
+    if (CHECK("encoder_forward", "out", out, BT * C) ||
+        CHECK("encoder_forward", "tokens", tokens, BT) ||
+        CHECK("encoder_forward", "wte", wte, C) ||
+        CHECK("encoder_forward", "wpe", wpe, (size_t)T * C))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_encoder_forward);
+    kcall_tensor(&c, out);
+    kcall_tensor(&c, tokens);
+    kcall_tensor(&c, wte);
+    kcall_tensor(&c, wpe);
+    kcall_int(&c, (int)BT);
+    kcall_int(&c, T);
+    kcall_int(&c, C);
+    run_grid(&c, C, BT);
+}
+
+/* The links workspace holds two ints per position; it grows to the largest
+ * B*T seen (once, on the first backward of a run). */
+static int ensure_links(struct backend *be, size_t positions)
+{
+    struct opencl_impl *cl = opencl_impl_of(be);
+    if (cl->links_capacity >= positions)
+        return 0;
+    opencl_release(be, cl->links);
+    cl->links = NULL;
+    cl->links_capacity = 0;
+    cl->links = opencl_alloc(be, positions * 2 * sizeof(cl_int));
+    if (!cl->links)
+        return -1;
+    cl->links_capacity = positions;
+    return 0;
+}
+
+static void opencl_encoder_backward(struct backend *be, dptr dwte, dptr dwpe, dptr dout,
+                                    dptr tokens, int B, int T, int C)
+{
+    const size_t BT = (size_t)B * T;
+    if (CHECK("encoder_backward", "dwte", dwte, C) ||
+        CHECK("encoder_backward", "dwpe", dwpe, (size_t)T * C) ||
+        CHECK("encoder_backward", "dout", dout, BT * C) ||
+        CHECK("encoder_backward", "tokens", tokens, BT) || BT == 0 || ensure_links(be, BT))
+        return;
+    struct opencl_impl *cl = opencl_impl_of(be);
+
+    struct kcall links = kcall_begin(be, KERNEL_encoder_links);
+    kcall_mem(&links, cl->links->mem);
+    kcall_tensor(&links, tokens);
+    kcall_int(&links, (int)BT);
+    run_linear(&links, BT);
+
+    struct kcall wte = kcall_begin(be, KERNEL_encoder_backward_wte);
+    kcall_tensor(&wte, dwte);
+    kcall_tensor(&wte, dout);
+    kcall_tensor(&wte, tokens);
+    kcall_mem(&wte, cl->links->mem);
+    kcall_int(&wte, (int)BT);
+    kcall_int(&wte, C);
+    run_grid(&wte, C, BT);
+
+    struct kcall wpe = kcall_begin(be, KERNEL_encoder_backward_wpe);
+    kcall_tensor(&wpe, dwpe);
+    kcall_tensor(&wpe, dout);
+    kcall_int(&wpe, B);
+    kcall_int(&wpe, T);
+    kcall_int(&wpe, C);
+    run_grid(&wpe, C, T);
+}
+
+static void opencl_layernorm_forward(struct backend *be, dptr out, dptr mean, dptr rstd,
+                                     dptr inp, dptr w, dptr b, int N, int C)
+{
+    const size_t NC = (size_t)N * C;
+    if (CHECK("layernorm_forward", "out", out, NC) ||
+        CHECK("layernorm_forward", "mean", mean, N) ||
+        CHECK("layernorm_forward", "rstd", rstd, N) ||
+        CHECK("layernorm_forward", "inp", inp, NC) || CHECK("layernorm_forward", "w", w, C) ||
+        CHECK("layernorm_forward", "b", b, C))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_layernorm_forward);
+    kcall_tensor(&c, out);
+    kcall_tensor(&c, mean);
+    kcall_tensor(&c, rstd);
+    kcall_tensor(&c, inp);
+    kcall_tensor(&c, w);
+    kcall_tensor(&c, b);
+    kcall_int(&c, N);
+    kcall_int(&c, C);
+    run_rows(&c, N, C);
+}
+
+static void opencl_layernorm_backward(struct backend *be, dptr dinp, dptr dw, dptr db,
+                                      dptr dout, dptr inp, dptr w, dptr mean, dptr rstd, int N,
+                                      int C)
+{
+    const size_t NC = (size_t)N * C;
+    if (CHECK("layernorm_backward", "dinp", dinp, NC) ||
+        CHECK("layernorm_backward", "dw", dw, C) || CHECK("layernorm_backward", "db", db, C) ||
+        CHECK("layernorm_backward", "dout", dout, NC) ||
+        CHECK("layernorm_backward", "inp", inp, NC) || CHECK("layernorm_backward", "w", w, C) ||
+        CHECK("layernorm_backward", "mean", mean, N) ||
+        CHECK("layernorm_backward", "rstd", rstd, N))
+        return;
+    /* Parameter gradients first: they read dout, which the caller might have
+     * laid over dinp. */
+    struct kcall p = kcall_begin(be, KERNEL_layernorm_backward_params);
+    kcall_tensor(&p, dw);
+    kcall_tensor(&p, db);
+    kcall_tensor(&p, dout);
+    kcall_tensor(&p, inp);
+    kcall_tensor(&p, mean);
+    kcall_tensor(&p, rstd);
+    kcall_int(&p, N);
+    kcall_int(&p, C);
+    run_columns(&p, N, C);
+
+    struct kcall d = kcall_begin(be, KERNEL_layernorm_backward_dinp);
+    kcall_tensor(&d, dinp);
+    kcall_tensor(&d, dout);
+    kcall_tensor(&d, inp);
+    kcall_tensor(&d, w);
+    kcall_tensor(&d, mean);
+    kcall_tensor(&d, rstd);
+    kcall_int(&d, N);
+    kcall_int(&d, C);
+    run_rows(&d, N, C);
+}
+
+static void opencl_gelu_forward(struct backend *be, dptr out, dptr inp, size_t n)
+{
+    if (CHECK("gelu_forward", "out", out, n) || CHECK("gelu_forward", "inp", inp, n))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_gelu_forward);
+    kcall_tensor(&c, out);
+    kcall_tensor(&c, inp);
+    kcall_ulong(&c, n);
+    run_linear(&c, n);
+}
+
+static void opencl_gelu_backward(struct backend *be, dptr dinp, dptr inp, dptr dout, size_t n)
+{
+    if (CHECK("gelu_backward", "dinp", dinp, n) || CHECK("gelu_backward", "inp", inp, n) ||
+        CHECK("gelu_backward", "dout", dout, n))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_gelu_backward);
+    kcall_tensor(&c, dinp);
+    kcall_tensor(&c, inp);
+    kcall_tensor(&c, dout);
+    kcall_ulong(&c, n);
+    run_linear(&c, n);
+}
+
+static void opencl_softmax_causal_forward(struct backend *be, dptr att, dptr pre, int R, int T)
+{
+    const size_t rows = (size_t)R * T;
+    if (CHECK("softmax_causal_forward", "att", att, rows * T) ||
+        CHECK("softmax_causal_forward", "pre", pre, rows * T))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_softmax_causal_forward);
+    kcall_tensor(&c, att);
+    kcall_tensor(&c, pre);
+    kcall_int(&c, (int)rows);
+    kcall_int(&c, T);
+    run_rows(&c, rows, T);
+}
+
+static void opencl_softmax_causal_backward(struct backend *be, dptr dpre, dptr datt, dptr att,
+                                           int R, int T)
+{
+    const size_t rows = (size_t)R * T;
+    if (CHECK("softmax_causal_backward", "dpre", dpre, rows * T) ||
+        CHECK("softmax_causal_backward", "datt", datt, rows * T) ||
+        CHECK("softmax_causal_backward", "att", att, rows * T))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_softmax_causal_backward);
+    kcall_tensor(&c, dpre);
+    kcall_tensor(&c, datt);
+    kcall_tensor(&c, att);
+    kcall_int(&c, (int)rows);
+    kcall_int(&c, T);
+    run_rows(&c, rows, T);
+}
+
+static void opencl_crossentropy_forward(struct backend *be, dptr losses, dptr lse,
+                                        dptr logits, dptr targets, int N, int V, int Vp)
+{
+    if (CHECK("crossentropy_forward", "losses", losses, N) ||
+        CHECK("crossentropy_forward", "lse", lse, N) ||
+        CHECK("crossentropy_forward", "logits", logits, (size_t)N * Vp) ||
+        CHECK("crossentropy_forward", "targets", targets, N))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_crossentropy_forward);
+    kcall_tensor(&c, losses);
+    kcall_tensor(&c, lse);
+    kcall_tensor(&c, logits);
+    kcall_tensor(&c, targets);
+    kcall_int(&c, N);
+    kcall_int(&c, V);
+    kcall_int(&c, Vp);
+    run_rows(&c, N, V);
+}
+
+static void opencl_crossentropy_backward(struct backend *be, dptr dlogits, dptr logits,
+                                         dptr lse, dptr targets, dptr row_scale, int T, int N,
+                                         int V, int Vp)
+{
+    if (T <= 0 || N % T != 0) {
+        if (!be->failed)
+            backend_fail(be, "crossentropy_backward: N=%d is not a multiple of T=%d", N, T);
+        return;
+    }
+    if (CHECK("crossentropy_backward", "dlogits", dlogits, (size_t)N * Vp) ||
+        CHECK("crossentropy_backward", "logits", logits, (size_t)N * Vp) ||
+        CHECK("crossentropy_backward", "lse", lse, N) ||
+        CHECK("crossentropy_backward", "targets", targets, N) ||
+        CHECK("crossentropy_backward", "row_scale", row_scale, N / T))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_crossentropy_backward);
+    kcall_tensor(&c, dlogits);
+    kcall_tensor(&c, logits);
+    kcall_tensor(&c, lse);
+    kcall_tensor(&c, targets);
+    kcall_tensor(&c, row_scale);
+    kcall_int(&c, T);
+    kcall_int(&c, N);
+    kcall_int(&c, V);
+    kcall_int(&c, Vp);
+    run_grid(&c, Vp, N);
+}
+
+static void opencl_adamw(struct backend *be, dptr params, dptr grads, dptr m, dptr v, size_t n,
+                         const struct adamw_args *a)
+{
+    if (CHECK("adamw", "params", params, n) || CHECK("adamw", "grads", grads, n) ||
+        CHECK("adamw", "m", m, n) || CHECK("adamw", "v", v, n))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_adamw);
+    kcall_tensor(&c, params);
+    kcall_tensor(&c, grads);
+    kcall_tensor(&c, m);
+    kcall_tensor(&c, v);
+    kcall_ulong(&c, n);
+    kcall_float(&c, a->lr);
+    kcall_float(&c, a->beta1);
+    kcall_float(&c, a->beta2);
+    kcall_float(&c, a->eps);
+    kcall_float(&c, a->weight_decay);
+    kcall_float(&c, a->grad_scale);
+    kcall_float(&c, a->bias_correction1);
+    kcall_float(&c, a->bias_correction2);
+    run_linear(&c, n);
+}
+
+static double opencl_sum_squares(struct backend *be, dptr x, size_t n)
+{
+    if (CHECK("sum_squares", "x", x, n) || n == 0)
+        return 0.0;
+    struct opencl_impl *cl = opencl_impl_of(be);
+    size_t local = opencl_wg_rows(cl, KERNEL_sum_squares_partial, n, 1);
+    size_t groups = (n + local - 1) / local;
+    if (groups > cl->max_partials)
+        groups = cl->max_partials;
+    /* whole multiples of the group size per chunk; the last chunk is short */
+    size_t chunk = ((n + groups - 1) / groups + local - 1) / local * local;
+    groups = (n + chunk - 1) / chunk;
+    size_t global = groups * local;
+    struct kcall c = kcall_begin(be, KERNEL_sum_squares_partial);
+    kcall_mem(&c, cl->partials->mem);
+    kcall_tensor(&c, x);
+    kcall_ulong(&c, n);
+    kcall_ulong(&c, chunk);
+    kcall_local(&c, local * sizeof(float));
+    kcall_run(&c, 1, &global, &local);
+
+    /* The last stage on the host, in double and in group order. */
+    float *partials = malloc(groups * sizeof *partials);
+    if (!partials) {
+        backend_fail(be, "sum_squares: out of host memory for %zu partial sums", groups);
+        return 0.0;
+    }
+    dptr at = { cl->partials, 0 };
+    opencl_download(be, partials, at, groups * sizeof *partials);
+    double total = 0.0;
+    for (size_t g = 0; g < groups; g++)
+        total += partials[g];
+    free(partials);
+    return be->failed ? 0.0 : total;
+}
+
+const struct backend_ops opencl_backend_ops = {
+    .alloc = opencl_alloc,
+    .release = opencl_release,
+    .upload = opencl_upload,
+    .download = opencl_download,
+    .fill = opencl_fill,
+    .copy = opencl_copy,
+    .finish = opencl_finish,
+    .destroy = opencl_destroy,
+    .gemm = opencl_gemm,
+    .add_bias = opencl_add_bias,
+    .col_sums = opencl_col_sums,
+    .row_sums = opencl_row_sums,
+    .encoder_forward = opencl_encoder_forward,
+    .encoder_backward = opencl_encoder_backward,
+    .layernorm_forward = opencl_layernorm_forward,
+    .layernorm_backward = opencl_layernorm_backward,
+    .gelu_forward = opencl_gelu_forward,
+    .gelu_backward = opencl_gelu_backward,
+    .softmax_causal_forward = opencl_softmax_causal_forward,
+    .softmax_causal_backward = opencl_softmax_causal_backward,
+    .crossentropy_forward = opencl_crossentropy_forward,
+    .crossentropy_backward = opencl_crossentropy_backward,
+    .adamw = opencl_adamw,
+    .sum_squares = opencl_sum_squares,
+};
