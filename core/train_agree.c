@@ -16,9 +16,10 @@
 
 /* Settings that may differ between ranks: where rank 0 writes, how each rank
  * runs (a node may have another device or core count), and where the data
- * is mounted (its contents are compared below). */
+ * and the initial model are mounted (the data's contents and the model's
+ * shape are compared below; rank 0 sends the initial parameters). */
 static const char *const per_rank[] = {
-    "out", "resume", "trace", "threads", "device", "quiet", "data", NULL,
+    "out", "resume", "trace", "threads", "device", "quiet", "data", "init-from", NULL,
 };
 
 enum { LABEL_MAX = 96, VALUE_MAX = 768 };
@@ -81,6 +82,15 @@ static int describe_settings(const struct trainer *t, struct items *l)
             shortest_double(*(const double *)((const char *)&t->cfg + s->offset), it->value,
                             sizeof it->value);
     }
+    /* the shape, which --init-from's file header may set (the last item) */
+    const struct gpt2_config *m = &t->model.config;
+    struct item *it = add(l);
+    if (!it)
+        return -1;
+    snprintf(it->label, sizeof it->label, "the model");
+    snprintf(it->value, sizeof it->value, "%s L=%d C=%d NH=%d V=%d/%d maxT=%d", t->model.family,
+             m->num_layers, m->channels, m->num_heads, m->vocab_size, m->padded_vocab_size,
+             m->max_seq_len);
     return 0;
 }
 
@@ -193,7 +203,10 @@ int trainer_check_ranks_agree(struct trainer *t, struct herr *err)
         rc = herr_set(err, "out of memory describing the run");
     if (rc == 0)
         rc = first_difference(t, &settings, &item, &rank, v0, vr, err);
-    if (rc == 0 && item >= 0) {
+    if (rc == 0 && item >= 0 && item == settings.n - 1)
+        rc = herr_set(err, "rank %d builds the model %s but rank 0 %s (check --init-from on "
+                           "every rank: the model files differ)", rank, vr, v0);
+    else if (rc == 0 && item >= 0) {
         const char *name = settings.v[item].label;
         rc = herr_set(err, "rank %d was started with %s %s but rank 0 with %s %s (every rank "
                            "must get the same flags and config file)",

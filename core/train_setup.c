@@ -246,18 +246,21 @@ static int alloc_staging(struct trainer *t, struct herr *err)
     return 0;
 }
 
+/* Rank 0 makes (or reads) the initial parameters and sends them to every
+ * rank: all ranks start from the same bits even when their --init-from files
+ * differ, and only rank 0 needs to read the parameters. */
 static int init_params(struct trainer *t, struct herr *err)
 {
     float *host = malloc(t->model.num_params * sizeof(float));
     if (!host)
         return herr_set(err, "out of host memory for %zu parameters", t->model.num_params);
-    int rc;
-    if (t->cfg.init_from[0])
+    int rc = 0;
+    if (t->rank == 0 && t->cfg.init_from[0])
         rc = model_file_read_params(t->cfg.init_from, &t->model.config, host, err);
-    else {
+    else if (t->rank == 0)
         model_init_params(&t->model, t->cfg.seed, host);
-        rc = 0;
-    }
+    if (rc == 0 && comm_bcast(t->comm, host, t->model.num_params * sizeof(float), 0, err))
+        rc = herr_wrap(err, "sending the initial parameters: ");
     if (rc == 0)
         rc = t->model.ops->upload_params(t->model.impl, host, err);
     free(host);

@@ -12,8 +12,8 @@
 #  3. A 2-rank run stopped and resumed continues bit for bit (with and
 #     without ZeRO-1); resuming on another rank count works at the same
 #     global batch and is refused, with a message, otherwise.
-#  4. Ranks started with different settings or data stop with a message
-#     naming the difference.
+#  4. Ranks started with different settings, data or --init-from models stop
+#     with a message naming the difference.
 #  5. A rank killed mid-run, or stopped (hung), ends the job with a message
 #     within 30 s.
 # Exits 77 (skipped) when heft is built without MPI or no mpiexec is found.
@@ -175,6 +175,17 @@ expect_refusal "a rank with another --lr" "rank 1 was started with --lr 0.002 bu
 # shellcheck disable=SC2086
 expect_refusal "a rank with other data" "rank 1 sees different data than rank 0: the number of domains is 2 on rank 1 but 5 on rank 0" \
     -n 1 "$HEFT" train $TINY --out "$WORK/disagree" : -n 1 "$HEFT" train $TINY --data builtin:arith,prose --out "$WORK/disagree"
+
+# a rank whose --init-from file holds another model (rank 0 sends the parameters)
+# shellcheck disable=SC2086
+if "$HEFT" train $TINY --layers 1 --steps 1 --out "$WORK/one-layer" >/dev/null 2>&1; then
+    # shellcheck disable=SC2086
+    expect_refusal "a rank with another --init-from model" "rank 1 builds the model gpt2 L=1" \
+        -n 1 "$HEFT" train $TINY --init-from "$WORK/uniform-w1/model.bin" --out "$WORK/disagree" : \
+        -n 1 "$HEFT" train $TINY --init-from "$WORK/one-layer/model.bin" --out "$WORK/disagree"
+else
+    fail "training the 1-layer model for the --init-from check"
+fi
 
 # ---- 5: a rank that dies or hangs ---------------------------------------------------
 # pid of rank $2 of the job whose command line contains $1
