@@ -3,8 +3,11 @@
 # core count: 1 rank x C threads against W ranks x C/W threads, the same
 # global batch (so the same data, weights and result), with and without
 # ZeRO-1. Prints tokens/s, step time and the time each step spends in
-# communication (heft's own timing of its collectives, mean over ranks;
-# waiting for a slower rank counts), as the median over the timed steps.
+# communication, as medians over the timed steps, from heft's metrics:
+# comm ms = all collectives of the step (mean over ranks; waiting there for
+# a slower rank counts), exchange ms = the gradient exchange alone (timed
+# from a barrier; staging copies included), and the exchange's bus bandwidth
+# 2 (W-1)/W x 4P bytes / exchange time.
 #
 # usage: bench/bench_scaling.sh [-c CORES] [-w W] [-s STEPS] [heft train flags...]
 #   run from the build directory (./heft); defaults: -c 2 -w 2 -s 8,
@@ -41,8 +44,8 @@ echo "heft $($HEFT --version | head -1)"
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores;" \
     "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "model: $MODEL, global batch $GLOBAL rows, $STEPS steps (median of steps 2..$((STEPS - 1)))"
-printf '%-8s %-22s %10s %10s %10s %8s %11s\n' "zero1" "ranks x threads" "tokens/s" "step ms" \
-    "comm ms" "comm %" "exch. GB/s"
+printf '%-6s %-16s %10s %10s %9s %7s %12s %10s\n' "zero1" "ranks x threads" "tokens/s" "step ms" \
+    "comm ms" "comm %" "exchange ms" "exch. GB/s"
 for z in "" --zero1; do
     for w in 1 "$W"; do
         [ -n "$z" ] && [ "$w" = 1 ] && continue
@@ -59,13 +62,14 @@ for z in "" --zero1; do
         tok=$(median "$out/metrics.jsonl" tokens_per_s)
         ms=$(median "$out/metrics.jsonl" ms)
         comm=$(median "$out/metrics.jsonl" comm_ms)
+        exch=$(median "$out/metrics.jsonl" exchange_ms)
         params=$(sed -n 's/.*"params":\([0-9]*\).*/\1/p' "$out/metrics.jsonl" | head -1)
         # bytes each rank moves in the gradient exchange: 2 (W-1)/W of 4P
         awk -v z="${z:-no}" -v w="$w" -v t="$t" -v tok="$tok" -v ms="$ms" -v comm="$comm" \
-            -v P="$params" 'BEGIN {
-                bw = (w > 1 && comm > 0) ? 2 * (w - 1) / w * 4 * P / (comm / 1e3) / 1e9 : 0;
+            -v exch="$exch" -v P="$params" 'BEGIN {
+                bw = (w > 1 && exch > 0) ? 2 * (w - 1) / w * 4 * P / (exch / 1e3) / 1e9 : 0;
                 gbs = (w > 1) ? sprintf("%.2f", bw) : "-";
-                printf("%-8s %-22s %10.0f %10.1f %10.2f %8.1f %11s\n", (z == "no") ? "off" : "on",
-                    w " x " t, tok, ms, comm, 100 * comm / ms, gbs) }'
+                printf("%-6s %-16s %10.0f %10.1f %9.1f %7.1f %12.1f %10s\n", (z == "no") ? "off" : "on",
+                    w " x " t, tok, ms, comm, 100 * comm / ms, exch, gbs) }'
     done
 done

@@ -26,6 +26,10 @@ struct step_report {
     double seconds;
     double comm_seconds;      /* this rank's time inside collectives */
     double comm_mean, comm_max; /* the same over all ranks (seconds) */
+    double exchange_seconds;  /* the gradient (and ZeRO-1 parameter) exchange alone,
+                                 staging copies included, timed after a barrier so
+                                 that waiting for a slower rank is not in it */
+    double exchange_mean;     /* over all ranks */
     struct rw_stats rw;   /* statistics of the last reweighting of the step */
     int rw_calls;         /* reweightings in the step (1, or K for --rw-normalize micro) */
 };

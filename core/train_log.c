@@ -116,6 +116,7 @@ void trainer_log_step(struct trainer *t, const struct step_report *r)
         jsonl_num(&j, "ms", r->seconds * 1e3);
         jsonl_num(&j, "comm_ms", r->comm_mean * 1e3);
         jsonl_num(&j, "comm_ms_max", r->comm_max * 1e3);
+        jsonl_num(&j, "exchange_ms", r->exchange_mean * 1e3);
         jsonl_num(&j, "tokens_per_s", tok_s);
         jsonl_num(&j, "mfu", mfu);
         jsonl_int(&j, "tokens", (long long)(r->step + 1) * t->tokens_per_step);

@@ -110,19 +110,33 @@ static int backward_micro(struct trainer *t, struct herr *err)
     return t->model.ops->backward(t->model.impl, t->row_scale, err);
 }
 
-/* Every rank's time in collectives this step, for the report (mean, max). */
+/* Every rank's communication times this step, for the report. */
 static int gather_comm_times(struct trainer *t, struct step_report *rep, struct herr *err)
 {
-    double *all = t->gather_recv; /* free again: W * K * B * 3 >= W doubles */
-    if (comm_allgather_f64(t->comm, &rep->comm_seconds, 1, all, err))
+    double *all = t->gather_recv; /* free again: W * K * B * 3 >= 2 W doubles */
+    double mine[2] = { rep->comm_seconds, rep->exchange_seconds };
+    if (comm_allgather_f64(t->comm, mine, 2, all, err))
         return herr_wrap(err, "step %ld, gathering timings: ", t->step);
-    rep->comm_mean = rep->comm_max = 0.0;
+    rep->comm_mean = rep->comm_max = rep->exchange_mean = 0.0;
     for (int r = 0; r < t->world; r++) {
-        rep->comm_mean += all[r] / t->world;
-        if (all[r] > rep->comm_max)
-            rep->comm_max = all[r];
+        rep->comm_mean += all[2 * r] / t->world;
+        rep->exchange_mean += all[2 * r + 1] / t->world;
+        if (all[2 * r] > rep->comm_max)
+            rep->comm_max = all[2 * r];
     }
     return 0;
+}
+
+/* The gradient sum over ranks, timed from a barrier: what the exchange
+ * costs, apart from waiting for the slowest rank's backward. */
+static int exchange_grads(struct trainer *t, struct step_report *rep, struct herr *err)
+{
+    if (t->world > 1 && comm_barrier(t->comm, err))
+        return herr_wrap(err, "step %ld, before the gradient exchange: ", t->step);
+    double t0 = trainer_now();
+    int rc = trainer_reduce_grads(t, err);
+    rep->exchange_seconds += trainer_now() - t0;
+    return rc;
 }
 
 int trainer_step(struct trainer *t, struct step_report *rep, struct herr *err)
@@ -164,7 +178,7 @@ int trainer_step(struct trainer *t, struct step_report *rep, struct herr *err)
     }
     rep->loss = valid > 0 ? loss_sum / (double)valid : NAN;
 
-    if (trainer_reduce_grads(t, err))
+    if (exchange_grads(t, rep, err))
         return -1;
     double sq;
     if (trainer_grad_sumsq(t, &sq, err))
@@ -179,8 +193,10 @@ int trainer_step(struct trainer *t, struct step_report *rep, struct herr *err)
     if (adamw_update(&t->opt, t->model.params, t->model.grads, t->model.spans, t->model.nspans,
                      &t->ocfg, rep->lr, rep->clip_scale, err))
         return -1;
+    double t_share = trainer_now();
     if (trainer_share_params(t, err))
         return -1;
+    rep->exchange_seconds += trainer_now() - t_share;
     t->be->ops->finish(t->be);
     rep->seconds = trainer_now() - t0;
     rep->comm_seconds = comm_seconds(t->comm) - c0;
