@@ -10,7 +10,7 @@ HEFT=${HEFT:-./heft}
 MODELS=gpt2,gpt2-medium,gpt2-large,gpt2-xl
 RATE=${GEMM_GFLOPS:+--gemm-gflops $GEMM_GFLOPS}
 for z in "" --zero1; do
-    echo "## ZeRO-1 ${z:+on}${z:-off}"
+    if [ -n "$z" ]; then echo "## ZeRO-1 on"; else echo "## ZeRO-1 off"; fi
     # shellcheck disable=SC2086
     "$HEFT" plan --model $MODELS --ranks 1,2,8 --batch 8 --seq 1024 $z $RATE "$@" || exit 1
     echo
