@@ -324,6 +324,51 @@ static struct gemm_batch heads_grid(int B, int NH, int T, int hs, size_t a_ld, i
     return g;
 }
 
+/* One layer's slice of the parameters (or, with base = the gradient buffer,
+ * of the gradients: the two share a layout). */
+struct layer_weights {
+    dptr ln1w, ln1b, qkvw, qkvb, attprojw, attprojb, ln2w, ln2b, fcw, fcb, fcprojw, fcprojb;
+};
+
+static struct layer_weights layer_weights_at(const struct gpt2 *m, dptr base, int l)
+{
+    size_t C = (size_t)m->cfg.channels, lc = (size_t)l * C;
+    const size_t *o = m->off;
+    struct layer_weights w = {
+        dptr_at(base, o[GPT2_LN1W] + lc),          dptr_at(base, o[GPT2_LN1B] + lc),
+        dptr_at(base, o[GPT2_QKVW] + 3 * lc * C),  dptr_at(base, o[GPT2_QKVB] + 3 * lc),
+        dptr_at(base, o[GPT2_ATTPROJW] + lc * C),  dptr_at(base, o[GPT2_ATTPROJB] + lc),
+        dptr_at(base, o[GPT2_LN2W] + lc),          dptr_at(base, o[GPT2_LN2B] + lc),
+        dptr_at(base, o[GPT2_FCW] + 4 * lc * C),   dptr_at(base, o[GPT2_FCB] + 4 * lc),
+        dptr_at(base, o[GPT2_FCPROJW] + 4 * lc * C), dptr_at(base, o[GPT2_FCPROJB] + lc),
+    };
+    return w;
+}
+
+/* One layer's activations: its input (the residual stream before it) and
+ * everything the forward keeps for the backward. */
+struct layer_acts {
+    dptr residual, ln1, ln1_mean, ln1_rstd, qkv, att, atty, res2, ln2, ln2_mean, ln2_rstd, fch,
+        fchg, res3;
+};
+
+static struct layer_acts layer_acts_at(const struct gpt2 *m, int l)
+{
+    const struct gpt2_acts *a = &m->a;
+    size_t BT = (size_t)m->B * m->T, C = (size_t)m->cfg.channels;
+    size_t btc = (size_t)l * BT * C, bt = (size_t)l * BT;
+    size_t att = (size_t)l * m->B * m->cfg.num_heads * m->T * m->T;
+    struct layer_acts x = {
+        l == 0 ? a->encoded : dptr_at(a->residual3, btc - BT * C),
+        dptr_at(a->ln1, btc), dptr_at(a->ln1_mean, bt), dptr_at(a->ln1_rstd, bt),
+        dptr_at(a->qkv, 3 * btc), dptr_at(a->att, att), dptr_at(a->atty, btc),
+        dptr_at(a->residual2, btc), dptr_at(a->ln2, btc), dptr_at(a->ln2_mean, bt),
+        dptr_at(a->ln2_rstd, bt), dptr_at(a->fch, 4 * btc), dptr_at(a->fch_gelu, 4 * btc),
+        dptr_at(a->residual3, btc),
+    };
+    return x;
+}
+
 static int check_ids(const struct gpt2 *m, const int32_t *inputs, const int32_t *targets,
                      struct herr *err)
 {
@@ -362,39 +407,26 @@ int gpt2_forward(struct gpt2 *m, const int32_t *inputs, const int32_t *targets,
     struct gemm_batch qk = heads_grid(B, NH, T, hs, 3 * C, 0, 3 * C, 0, 0, 1);
     struct gemm_batch av = heads_grid(B, NH, T, hs, 0, 1, 3 * C, 0, C, 0);
     for (int l = 0; l < L; l++) {
-        size_t lc = (size_t)l * C, btc = (size_t)l * BT * C, bt = (size_t)l * BT;
-        dptr residual = l == 0 ? a->encoded : dptr_at(a->residual3, btc - (size_t)BT * C);
-        dptr ln1 = dptr_at(a->ln1, btc), qkv = dptr_at(a->qkv, 3 * btc);
-        dptr att = dptr_at(a->att, (size_t)l * B * NH * T * T);
-        dptr atty = dptr_at(a->atty, btc), res2 = dptr_at(a->residual2, btc);
-        dptr ln2 = dptr_at(a->ln2, btc), fch = dptr_at(a->fch, 4 * btc);
-        dptr fchg = dptr_at(a->fch_gelu, 4 * btc), res3 = dptr_at(a->residual3, btc);
-
-        op->layernorm_forward(be, ln1, dptr_at(a->ln1_mean, bt), dptr_at(a->ln1_rstd, bt),
-                              residual, dptr_at(p, m->off[GPT2_LN1W] + lc),
-                              dptr_at(p, m->off[GPT2_LN1B] + lc), BT, C);
-        linear_forward(be, qkv, ln1, dptr_at(p, m->off[GPT2_QKVW] + 3 * lc * C),
-                       dptr_at(p, m->off[GPT2_QKVB] + 3 * lc), BT, C, 3 * C, 0.0f);
+        struct layer_weights w = layer_weights_at(m, p, l);
+        struct layer_acts x = layer_acts_at(m, l);
+        op->layernorm_forward(be, x.ln1, x.ln1_mean, x.ln1_rstd, x.residual, w.ln1w, w.ln1b, BT,
+                              C);
+        linear_forward(be, x.qkv, x.ln1, w.qkvw, w.qkvb, BT, C, 3 * C, 0.0f);
         /* att = softmax_causal(scale * q k^T) per (b, h); atty = att v */
-        op->gemm(be, 0, 1, T, T, hs, scale, qkv, 3 * C, dptr_at(qkv, C), 3 * C, 0.0f, att, T,
-                 &qk);
-        op->softmax_causal_forward(be, att, att, B * NH, T);
-        op->gemm(be, 0, 0, T, hs, T, 1.0f, att, T, dptr_at(qkv, 2 * C), 3 * C, 0.0f, atty, C,
-                 &av);
+        op->gemm(be, 0, 1, T, T, hs, scale, x.qkv, 3 * C, dptr_at(x.qkv, C), 3 * C, 0.0f, x.att,
+                 T, &qk);
+        op->softmax_causal_forward(be, x.att, x.att, B * NH, T);
+        op->gemm(be, 0, 0, T, hs, T, 1.0f, x.att, T, dptr_at(x.qkv, 2 * C), 3 * C, 0.0f, x.atty,
+                 C, &av);
         /* res2 = residual + atty attprojw^T + attprojb */
-        op->copy(be, res2, residual, (size_t)BT * C);
-        linear_forward(be, res2, atty, dptr_at(p, m->off[GPT2_ATTPROJW] + lc * C),
-                       dptr_at(p, m->off[GPT2_ATTPROJB] + lc), BT, C, C, 1.0f);
-        op->layernorm_forward(be, ln2, dptr_at(a->ln2_mean, bt), dptr_at(a->ln2_rstd, bt), res2,
-                              dptr_at(p, m->off[GPT2_LN2W] + lc),
-                              dptr_at(p, m->off[GPT2_LN2B] + lc), BT, C);
-        linear_forward(be, fch, ln2, dptr_at(p, m->off[GPT2_FCW] + 4 * lc * C),
-                       dptr_at(p, m->off[GPT2_FCB] + 4 * lc), BT, C, 4 * C, 0.0f);
-        op->gelu_forward(be, fchg, fch, (size_t)BT * 4 * C);
+        op->copy(be, x.res2, x.residual, (size_t)BT * C);
+        linear_forward(be, x.res2, x.atty, w.attprojw, w.attprojb, BT, C, C, 1.0f);
+        op->layernorm_forward(be, x.ln2, x.ln2_mean, x.ln2_rstd, x.res2, w.ln2w, w.ln2b, BT, C);
+        linear_forward(be, x.fch, x.ln2, w.fcw, w.fcb, BT, C, 4 * C, 0.0f);
+        op->gelu_forward(be, x.fchg, x.fch, (size_t)BT * 4 * C);
         /* res3 = res2 + fchg fcprojw^T + fcprojb */
-        op->copy(be, res3, res2, (size_t)BT * C);
-        linear_forward(be, res3, fchg, dptr_at(p, m->off[GPT2_FCPROJW] + 4 * lc * C),
-                       dptr_at(p, m->off[GPT2_FCPROJB] + lc), BT, 4 * C, C, 1.0f);
+        op->copy(be, x.res3, x.res2, (size_t)BT * C);
+        linear_forward(be, x.res3, x.fchg, w.fcprojw, w.fcprojb, BT, 4 * C, C, 1.0f);
     }
     dptr last = dptr_at(a->residual3, (size_t)(L - 1) * BT * C);
     op->layernorm_forward(be, a->lnf, a->lnf_mean, a->lnf_rstd, last,
@@ -458,55 +490,39 @@ int gpt2_backward(struct gpt2 *m, const float *row_scale, struct herr *err)
     struct gemm_batch dqk = heads_grid(B, NH, T, hs, 0, 1, 3 * C, 0, 3 * C, 0);
     dptr dres = a->dresidual;
     for (int l = L - 1; l >= 0; l--) {
-        size_t lc = (size_t)l * C, btc = (size_t)l * BT * C, bt = (size_t)l * BT;
-        dptr residual = l == 0 ? a->encoded : dptr_at(a->residual3, btc - (size_t)BT * C);
-        dptr ln1 = dptr_at(a->ln1, btc), qkv = dptr_at(a->qkv, 3 * btc);
-        dptr att = dptr_at(a->att, (size_t)l * B * NH * T * T);
-        dptr atty = dptr_at(a->atty, btc), res2 = dptr_at(a->residual2, btc);
-        dptr ln2 = dptr_at(a->ln2, btc), fch = dptr_at(a->fch, 4 * btc);
-        dptr fchg = dptr_at(a->fch_gelu, 4 * btc);
-
+        struct layer_weights w = layer_weights_at(m, p, l), dw = layer_weights_at(m, g, l);
+        struct layer_acts x = layer_acts_at(m, l);
         /* res3 = res2 + fchg fcprojw^T + fcprojb  (dres already holds d res3,
          * which is also the skip path's share of d res2) */
-        linear_backward(be, a->dbig, dptr_at(g, m->off[GPT2_FCPROJW] + 4 * lc * C),
-                        dptr_at(g, m->off[GPT2_FCPROJB] + lc), dres, fchg,
-                        dptr_at(p, m->off[GPT2_FCPROJW] + 4 * lc * C), BT, 4 * C, C);
+        linear_backward(be, a->dbig, dw.fcprojw, dw.fcprojb, dres, x.fchg, w.fcprojw, BT, 4 * C,
+                        C);
         /* fchg = gelu(fch) */
-        op->gelu_backward(be, a->dbig, fch, a->dbig, (size_t)BT * 4 * C);
+        op->gelu_backward(be, a->dbig, x.fch, a->dbig, (size_t)BT * 4 * C);
         /* fch = ln2 fcw^T + fcb */
-        linear_backward(be, a->dsmall, dptr_at(g, m->off[GPT2_FCW] + 4 * lc * C),
-                        dptr_at(g, m->off[GPT2_FCB] + 4 * lc), a->dbig, ln2,
-                        dptr_at(p, m->off[GPT2_FCW] + 4 * lc * C), BT, C, 4 * C);
+        linear_backward(be, a->dsmall, dw.fcw, dw.fcb, a->dbig, x.ln2, w.fcw, BT, C, 4 * C);
         /* ln2 = layernorm(res2): adds into dres, which becomes d res2 */
-        op->layernorm_backward(be, dres, dptr_at(g, m->off[GPT2_LN2W] + lc),
-                               dptr_at(g, m->off[GPT2_LN2B] + lc), a->dsmall, res2,
-                               dptr_at(p, m->off[GPT2_LN2W] + lc), dptr_at(a->ln2_mean, bt),
-                               dptr_at(a->ln2_rstd, bt), BT, C);
+        op->layernorm_backward(be, dres, dw.ln2w, dw.ln2b, a->dsmall, x.res2, w.ln2w, x.ln2_mean,
+                               x.ln2_rstd, BT, C);
         /* res2 = residual + atty attprojw^T + attprojb */
-        linear_backward(be, a->dsmall, dptr_at(g, m->off[GPT2_ATTPROJW] + lc * C),
-                        dptr_at(g, m->off[GPT2_ATTPROJB] + lc), dres, atty,
-                        dptr_at(p, m->off[GPT2_ATTPROJW] + lc * C), BT, C, C);
+        linear_backward(be, a->dsmall, dw.attprojw, dw.attprojb, dres, x.atty, w.attprojw, BT, C,
+                        C);
         /* atty = att v: d att = d atty v^T, d v = att^T d atty */
-        op->gemm(be, 0, 1, T, T, hs, 1.0f, a->dsmall, C, dptr_at(qkv, 2 * C), 3 * C, 0.0f,
+        op->gemm(be, 0, 1, T, T, hs, 1.0f, a->dsmall, C, dptr_at(x.qkv, 2 * C), 3 * C, 0.0f,
                  a->datt, T, &dav_att);
-        op->gemm(be, 1, 0, T, hs, T, 1.0f, att, T, a->dsmall, C, 0.0f, dptr_at(a->dqkv, 2 * C),
-                 3 * C, &dav_v);
+        op->gemm(be, 1, 0, T, hs, T, 1.0f, x.att, T, a->dsmall, C, 0.0f,
+                 dptr_at(a->dqkv, 2 * C), 3 * C, &dav_v);
         /* att = softmax_causal(pre) */
-        op->softmax_causal_backward(be, a->datt, a->datt, att, B * NH, T);
+        op->softmax_causal_backward(be, a->datt, a->datt, x.att, B * NH, T);
         /* pre = scale q k^T: d q = scale d pre k, d k = scale d pre^T q */
-        op->gemm(be, 0, 0, T, hs, T, scale, a->datt, T, dptr_at(qkv, C), 3 * C, 0.0f, a->dqkv,
+        op->gemm(be, 0, 0, T, hs, T, scale, a->datt, T, dptr_at(x.qkv, C), 3 * C, 0.0f, a->dqkv,
                  3 * C, &dqk);
-        op->gemm(be, 1, 0, T, hs, T, scale, a->datt, T, qkv, 3 * C, 0.0f, dptr_at(a->dqkv, C),
-                 3 * C, &dqk);
+        op->gemm(be, 1, 0, T, hs, T, scale, a->datt, T, x.qkv, 3 * C, 0.0f,
+                 dptr_at(a->dqkv, C), 3 * C, &dqk);
         /* qkv = ln1 qkvw^T + qkvb */
-        linear_backward(be, a->dsmall, dptr_at(g, m->off[GPT2_QKVW] + 3 * lc * C),
-                        dptr_at(g, m->off[GPT2_QKVB] + 3 * lc), a->dqkv, ln1,
-                        dptr_at(p, m->off[GPT2_QKVW] + 3 * lc * C), BT, C, 3 * C);
+        linear_backward(be, a->dsmall, dw.qkvw, dw.qkvb, a->dqkv, x.ln1, w.qkvw, BT, C, 3 * C);
         /* ln1 = layernorm(residual): adds into dres, which becomes d residual */
-        op->layernorm_backward(be, dres, dptr_at(g, m->off[GPT2_LN1W] + lc),
-                               dptr_at(g, m->off[GPT2_LN1B] + lc), a->dsmall, residual,
-                               dptr_at(p, m->off[GPT2_LN1W] + lc), dptr_at(a->ln1_mean, bt),
-                               dptr_at(a->ln1_rstd, bt), BT, C);
+        op->layernorm_backward(be, dres, dw.ln1w, dw.ln1b, a->dsmall, x.residual, w.ln1w,
+                               x.ln1_mean, x.ln1_rstd, BT, C);
     }
     /* encoded = wte[tokens] + wpe */
     op->encoder_backward(be, dwte, dptr_at(g, m->off[GPT2_WPE]), dres, a->tokens, B, T, C);
