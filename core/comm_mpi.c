@@ -159,6 +159,14 @@ int comm_init(struct comm **out, int *argc, char ***argv, struct herr *err)
     char *nl = strchr(version, '\n');
     if (nl)
         *nl = '\0';
+    /* "MPICH Version:\t4.0.2" -> "MPICH Version: 4.0.2" */
+    char *w = version;
+    for (const char *r = version; *r; r++)
+        if (*r != '\t')
+            *w++ = *r;
+        else if (w > version && w[-1] != ' ')
+            *w++ = ' ';
+    *w = '\0';
     snprintf(c->describe, sizeof c->describe, "MPI, %d rank%s (%.100s)", c->size,
              c->size == 1 ? "" : "s", version);
     if (watchdog_start(c, err)) {
