@@ -1,19 +1,50 @@
 /* core/comm_mpi.c — communication between ranks over MPI. Built when
- * configure finds MPI; one rank without mpiexec works too (MPI singleton). */
+ * configure finds MPI; one rank without mpiexec works too (MPI singleton).
+ *
+ * Every collective goes through watch_begin/watch_end, which time it (for
+ * comm_seconds) and tell the watchdog thread that a wait is in progress. The
+ * watchdog never calls MPI (MPI is initialized MPI_THREAD_FUNNELED): past the
+ * deadline it writes its message with write(2) and leaves with _exit, and the
+ * launcher, seeing a rank end without MPI_Finalize, ends the others. */
 #include "core/comm.h"
 
+#include <limits.h>
 #include <mpi.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 struct comm {
     int rank, size;
     char describe[160];
+    double seconds; /* inside collectives; main thread only */
+
+    /* watchdog: everything below is shared with its thread, under lock */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t thread;
+    int thread_started;
+    int stop;
+    double timeout;   /* seconds; 0 = none */
+    const char *call; /* collective in progress, NULL when none */
+    double call_start;
 };
 
 /* MPI counts are int: large buffers go in chunks of at most this many. */
 enum { CHUNK = 1 << 28 };
+
+/* How often the watchdog looks at the clock (its deadline is this coarse). */
+#define WATCH_PERIOD_S 0.25
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static int mpi_fail(struct herr *err, const char *call, int code)
 {
@@ -23,14 +54,97 @@ static int mpi_fail(struct herr *err, const char *call, int code)
     return herr_set(err, "%s failed: %s", call, msg);
 }
 
+/* ---- watchdog ------------------------------------------------------------ */
+
+static void *watchdog_main(void *arg)
+{
+    struct comm *c = arg;
+    pthread_mutex_lock(&c->lock);
+    while (!c->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += (long)(WATCH_PERIOD_S * 1e9);
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&c->wake, &c->lock, &ts);
+        if (c->stop || !c->call || c->timeout <= 0)
+            continue;
+        double waited = now_s() - c->call_start;
+        if (waited < c->timeout)
+            continue;
+        /* no stdio here: the main thread may hold its locks */
+        char msg[512];
+        int n = snprintf(msg, sizeof msg,
+                         "heft: rank %d of %d: %s has waited %.0f s for the other ranks "
+                         "(--comm-timeout %g): a rank died or hangs; ending the job\n",
+                         c->rank, c->size, c->call, waited, c->timeout);
+        if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
+            n = 0;
+        _exit(3);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+static int watchdog_start(struct comm *c, struct herr *err)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) || pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
+        pthread_cond_init(&c->wake, &attr) || pthread_mutex_init(&c->lock, NULL))
+        return herr_set(err, "setting up the collective watchdog failed");
+    pthread_condattr_destroy(&attr);
+    if (c->size > 1) {
+        if (pthread_create(&c->thread, NULL, watchdog_main, c))
+            return herr_set(err, "starting the collective watchdog thread failed");
+        c->thread_started = 1;
+    }
+    return 0;
+}
+
+static void watchdog_stop(struct comm *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->stop = 1;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+    if (c->thread_started)
+        pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->lock);
+}
+
+static double watch_begin(struct comm *c, const char *call)
+{
+    double t0 = now_s();
+    pthread_mutex_lock(&c->lock);
+    c->call = call;
+    c->call_start = t0;
+    pthread_mutex_unlock(&c->lock);
+    return t0;
+}
+
+static void watch_end(struct comm *c, double t0)
+{
+    pthread_mutex_lock(&c->lock);
+    c->call = NULL;
+    pthread_mutex_unlock(&c->lock);
+    c->seconds += now_s() - t0;
+}
+
+/* ---- set-up --------------------------------------------------------------- */
+
 int comm_init(struct comm **out, int *argc, char ***argv, struct herr *err)
 {
     int initialized = 0;
     MPI_Initialized(&initialized);
     if (!initialized) {
-        int rc = MPI_Init(argc, argv);
+        /* OpenMP threads compute, but only the main thread calls MPI */
+        int provided = 0;
+        int rc = MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
         if (rc != MPI_SUCCESS)
-            return mpi_fail(err, "MPI_Init", rc);
+            return mpi_fail(err, "MPI_Init_thread", rc);
     }
     /* errors come back as codes, so each becomes a message naming the call */
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
@@ -45,21 +159,43 @@ int comm_init(struct comm **out, int *argc, char ***argv, struct herr *err)
     char *nl = strchr(version, '\n');
     if (nl)
         *nl = '\0';
+    /* "MPICH Version:\t4.0.2" -> "MPICH Version: 4.0.2" */
+    char *w = version;
+    for (const char *r = version; *r; r++)
+        if (*r != '\t')
+            *w++ = *r;
+        else if (w > version && w[-1] != ' ')
+            *w++ = ' ';
+    *w = '\0';
     snprintf(c->describe, sizeof c->describe, "MPI, %d rank%s (%.100s)", c->size,
              c->size == 1 ? "" : "s", version);
+    if (watchdog_start(c, err)) {
+        free(c);
+        return -1;
+    }
     *out = c;
     return 0;
 }
 
 void comm_finalize(struct comm *c)
 {
+    watchdog_stop(c);
     free(c);
     MPI_Finalize();
 }
 
+/* How long an aborting rank waits before MPI_Abort: the launcher forwards a
+ * rank's output through pipes, and MPI_Abort tears them down, so an error
+ * message written just before it can be lost without this pause. */
+#define ABORT_GRACE_S 0.5
+
 void comm_abort(struct comm *c, int exit_code)
 {
     (void)c;
+    fflush(stdout);
+    fflush(stderr);
+    struct timespec ts = { 0, (long)(ABORT_GRACE_S * 1e9) };
+    nanosleep(&ts, NULL);
     MPI_Abort(MPI_COMM_WORLD, exit_code);
     exit(exit_code);
 }
@@ -67,14 +203,49 @@ void comm_abort(struct comm *c, int exit_code)
 int comm_rank(const struct comm *c) { return c->rank; }
 int comm_size(const struct comm *c) { return c->size; }
 const char *comm_describe(const struct comm *c) { return c->describe; }
+double comm_seconds(const struct comm *c) { return c->seconds; }
+
+void comm_set_timeout(struct comm *c, double seconds)
+{
+    pthread_mutex_lock(&c->lock);
+    c->timeout = seconds > 0 ? seconds : 0;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- collectives ------------------------------------------------------------ */
+
+static int fits_int(size_t n, const char *what, struct herr *err)
+{
+    if (n > (size_t)INT_MAX)
+        return herr_set(err, "%s: %zu elements is more than one MPI call takes", what, n);
+    return 0;
+}
 
 static int allgather(struct comm *c, const void *send, size_t n, void *recv, MPI_Datatype t,
                      const char *what, struct herr *err)
 {
-    (void)c;
-    if (n > (size_t)CHUNK)
-        return herr_set(err, "%s: %zu elements per rank is more than one gather takes", what, n);
+    if (fits_int(n, what, err))
+        return -1;
+    double t0 = watch_begin(c, what);
     int rc = MPI_Allgather(send, (int)n, t, recv, (int)n, t, MPI_COMM_WORLD);
+    watch_end(c, t0);
+    return rc == MPI_SUCCESS ? 0 : mpi_fail(err, what, rc);
+}
+
+/* In place, in chunks of at most CHUNK elements. */
+static int allreduce(struct comm *c, void *buf, size_t n, MPI_Datatype t, size_t elem,
+                     const char *what, struct herr *err)
+{
+    if (c->size == 1)
+        return 0;
+    double t0 = watch_begin(c, what);
+    int rc = MPI_SUCCESS;
+    for (size_t i = 0; rc == MPI_SUCCESS && i < n; i += CHUNK) {
+        int count = (int)(n - i < (size_t)CHUNK ? n - i : (size_t)CHUNK);
+        rc = MPI_Allreduce(MPI_IN_PLACE, (char *)buf + i * elem, count, t, MPI_SUM,
+                           MPI_COMM_WORLD);
+    }
+    watch_end(c, t0);
     return rc == MPI_SUCCESS ? 0 : mpi_fail(err, what, rc);
 }
 
@@ -90,65 +261,128 @@ int comm_allgather_i32(struct comm *c, const int32_t *send, size_t n, int32_t *r
     return allgather(c, send, n, recv, MPI_INT32_T, "MPI_Allgather(int32)", err);
 }
 
-int comm_allgather_f32(struct comm *c, const float *send, size_t n, float *recv,
-                       struct herr *err)
+int comm_allgather_bytes(struct comm *c, const void *send, size_t bytes, void *recv,
+                         struct herr *err)
 {
-    return allgather(c, send, n, recv, MPI_FLOAT, "MPI_Allgather(float)", err);
-}
-
-static int allreduce(float *fbuf, double *dbuf, size_t n, struct herr *err)
-{
-    for (size_t i = 0; i < n; i += CHUNK) {
-        int count = (int)(n - i < (size_t)CHUNK ? n - i : (size_t)CHUNK);
-        int rc = fbuf ? MPI_Allreduce(MPI_IN_PLACE, fbuf + i, count, MPI_FLOAT, MPI_SUM,
-                                      MPI_COMM_WORLD)
-                      : MPI_Allreduce(MPI_IN_PLACE, dbuf + i, count, MPI_DOUBLE, MPI_SUM,
-                                      MPI_COMM_WORLD);
-        if (rc != MPI_SUCCESS)
-            return mpi_fail(err, "MPI_Allreduce", rc);
-    }
-    return 0;
+    return allgather(c, send, bytes, recv, MPI_BYTE, "MPI_Allgather(bytes)", err);
 }
 
 int comm_allreduce_sum_f32(struct comm *c, float *buf, size_t n, struct herr *err)
 {
-    return c->size == 1 ? 0 : allreduce(buf, NULL, n, err);
+    return allreduce(c, buf, n, MPI_FLOAT, sizeof *buf, "MPI_Allreduce(float)", err);
 }
 
 int comm_allreduce_sum_f64(struct comm *c, double *buf, size_t n, struct herr *err)
 {
-    return c->size == 1 ? 0 : allreduce(NULL, buf, n, err);
+    return allreduce(c, buf, n, MPI_DOUBLE, sizeof *buf, "MPI_Allreduce(double)", err);
 }
 
-int comm_reduce_scatter_sum_f32(struct comm *c, const float *send, float *recv, size_t n,
-                                struct herr *err)
+/* Note: MPICH 4.0.2 crashes in MPI_Reduce with MPI_IN_PLACE at a root other
+ * than 0 for a few thousand elements and more; ZeRO-1 therefore uses the
+ * reduce-scatter and all-gather below, which it needs anyway. */
+int comm_reduce_scatter_sum_f32(struct comm *c, float *buf, size_t block, struct herr *err)
 {
-    if (n % (size_t)c->size)
-        return herr_set(err, "reduce-scatter of %zu floats over %d ranks: not a multiple", n,
-                        c->size);
-    size_t block = n / (size_t)c->size;
-    if (block > (size_t)CHUNK)
-        return herr_set(err, "reduce-scatter block of %zu floats is too large", block);
-    int rc = MPI_Reduce_scatter_block(send, recv, (int)block, MPI_FLOAT, MPI_SUM,
+    if (c->size == 1)
+        return 0;
+    const char *what = "MPI_Reduce_scatter_block(float)";
+    if (fits_int(block, what, err))
+        return -1;
+    double t0 = watch_begin(c, what);
+    int rc = MPI_Reduce_scatter_block(MPI_IN_PLACE, buf, (int)block, MPI_FLOAT, MPI_SUM,
                                       MPI_COMM_WORLD);
-    return rc == MPI_SUCCESS ? 0 : mpi_fail(err, "MPI_Reduce_scatter_block", rc);
+    watch_end(c, t0);
+    return rc == MPI_SUCCESS ? 0 : mpi_fail(err, what, rc);
+}
+
+int comm_allgather_inplace_f32(struct comm *c, float *buf, size_t block, struct herr *err)
+{
+    if (c->size == 1)
+        return 0;
+    const char *what = "MPI_Allgather(float)";
+    if (fits_int(block, what, err))
+        return -1;
+    double t0 = watch_begin(c, what);
+    int rc = MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, (int)block, MPI_FLOAT,
+                           MPI_COMM_WORLD);
+    watch_end(c, t0);
+    return rc == MPI_SUCCESS ? 0 : mpi_fail(err, what, rc);
 }
 
 int comm_bcast(struct comm *c, void *buf, size_t bytes, int root, struct herr *err)
 {
-    (void)c;
-    for (size_t i = 0; i < bytes; i += CHUNK) {
+    if (c->size == 1)
+        return 0;
+    double t0 = watch_begin(c, "MPI_Bcast");
+    int rc = MPI_SUCCESS;
+    for (size_t i = 0; rc == MPI_SUCCESS && i < bytes; i += CHUNK) {
         int count = (int)(bytes - i < (size_t)CHUNK ? bytes - i : (size_t)CHUNK);
-        int rc = MPI_Bcast((char *)buf + i, count, MPI_BYTE, root, MPI_COMM_WORLD);
-        if (rc != MPI_SUCCESS)
-            return mpi_fail(err, "MPI_Bcast", rc);
+        rc = MPI_Bcast((char *)buf + i, count, MPI_BYTE, root, MPI_COMM_WORLD);
+    }
+    watch_end(c, t0);
+    return rc == MPI_SUCCESS ? 0 : mpi_fail(err, "MPI_Bcast", rc);
+}
+
+/* int counts and displacements of consecutive blocks */
+static int block_layout(const struct comm *c, const size_t *counts, int *icounts, int *displs,
+                        const char *what, struct herr *err)
+{
+    size_t total = 0;
+    for (int k = 0; k < c->size; k++) {
+        if (fits_int(counts[k], what, err) || fits_int(total, what, err))
+            return -1;
+        icounts[k] = (int)counts[k];
+        displs[k] = (int)total;
+        total += counts[k];
     }
     return 0;
 }
 
+static int scatter_gather(struct comm *c, int gather, float *send, const size_t *counts,
+                          float *recv, int root, struct herr *err)
+{
+    const char *what = gather ? "MPI_Gatherv(float)" : "MPI_Scatterv(float)";
+    int *icounts = malloc(2 * (size_t)c->size * sizeof *icounts);
+    if (!icounts)
+        return herr_set(err, "%s: out of memory", what);
+    int *displs = icounts + c->size;
+    int rc = block_layout(c, counts, icounts, displs, what, err);
+    if (rc == 0) {
+        double t0 = watch_begin(c, what);
+        int mine = icounts[c->rank];
+        /* root's own block already in place: NULL on the root side */
+        if (c->rank == root && gather && !send)
+            rc = MPI_Gatherv(MPI_IN_PLACE, mine, MPI_FLOAT, recv, icounts, displs, MPI_FLOAT,
+                             root, MPI_COMM_WORLD);
+        else if (gather)
+            rc = MPI_Gatherv(send, mine, MPI_FLOAT, recv, icounts, displs, MPI_FLOAT, root,
+                             MPI_COMM_WORLD);
+        else
+            rc = MPI_Scatterv(send, icounts, displs, MPI_FLOAT,
+                              c->rank == root && !recv ? MPI_IN_PLACE : (void *)recv, mine,
+                              MPI_FLOAT, root, MPI_COMM_WORLD);
+        watch_end(c, t0);
+        rc = rc == MPI_SUCCESS ? 0 : mpi_fail(err, what, rc);
+    }
+    free(icounts);
+    return rc;
+}
+
+int comm_gatherv_f32(struct comm *c, const float *send, const size_t *counts, float *recv,
+                     int root, struct herr *err)
+{
+    return scatter_gather(c, 1, (float *)send, counts, recv, root, err);
+}
+
+int comm_scatterv_f32(struct comm *c, const float *send, const size_t *counts, float *recv,
+                      int root, struct herr *err)
+{
+    return scatter_gather(c, 0, (float *)send, counts, recv, root, err);
+}
+
 int comm_barrier(struct comm *c, struct herr *err)
 {
-    (void)c;
+    double t0 = watch_begin(c, "MPI_Barrier");
     int rc = MPI_Barrier(MPI_COMM_WORLD);
+    watch_end(c, t0);
     return rc == MPI_SUCCESS ? 0 : mpi_fail(err, "MPI_Barrier", rc);
 }

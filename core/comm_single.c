@@ -28,31 +28,27 @@ void comm_abort(struct comm *c, int exit_code)
 int comm_rank(const struct comm *c) { (void)c; return 0; }
 int comm_size(const struct comm *c) { (void)c; return 1; }
 const char *comm_describe(const struct comm *c) { (void)c; return "single process (built without MPI)"; }
+double comm_seconds(const struct comm *c) { (void)c; return 0.0; }
+void comm_set_timeout(struct comm *c, double seconds) { (void)c; (void)seconds; }
 
 int comm_allgather_f64(struct comm *c, const double *send, size_t n, double *recv,
                        struct herr *err)
 {
-    (void)c;
-    (void)err;
-    memmove(recv, send, n * sizeof *send);
-    return 0;
+    return comm_allgather_bytes(c, send, n * sizeof *send, recv, err);
 }
 
 int comm_allgather_i32(struct comm *c, const int32_t *send, size_t n, int32_t *recv,
                        struct herr *err)
 {
-    (void)c;
-    (void)err;
-    memmove(recv, send, n * sizeof *send);
-    return 0;
+    return comm_allgather_bytes(c, send, n * sizeof *send, recv, err);
 }
 
-int comm_allgather_f32(struct comm *c, const float *send, size_t n, float *recv,
-                       struct herr *err)
+int comm_allgather_bytes(struct comm *c, const void *send, size_t bytes, void *recv,
+                         struct herr *err)
 {
     (void)c;
     (void)err;
-    memmove(recv, send, n * sizeof *send);
+    memmove(recv, send, bytes);
     return 0;
 }
 
@@ -68,12 +64,15 @@ int comm_allreduce_sum_f64(struct comm *c, double *buf, size_t n, struct herr *e
     return 0;
 }
 
-int comm_reduce_scatter_sum_f32(struct comm *c, const float *send, float *recv, size_t n,
-                                struct herr *err)
+int comm_reduce_scatter_sum_f32(struct comm *c, float *buf, size_t block, struct herr *err)
 {
-    (void)c;
-    (void)err;
-    memmove(recv, send, n * sizeof *send);
+    (void)c; (void)buf; (void)block; (void)err;
+    return 0;
+}
+
+int comm_allgather_inplace_f32(struct comm *c, float *buf, size_t block, struct herr *err)
+{
+    (void)c; (void)buf; (void)block; (void)err;
     return 0;
 }
 
@@ -81,6 +80,20 @@ int comm_bcast(struct comm *c, void *buf, size_t bytes, int root, struct herr *e
 {
     (void)c; (void)buf; (void)bytes; (void)root; (void)err;
     return 0;
+}
+
+int comm_gatherv_f32(struct comm *c, const float *send, const size_t *counts, float *recv,
+                     int root, struct herr *err)
+{
+    (void)root;
+    return send ? comm_allgather_bytes(c, send, counts[0] * sizeof *send, recv, err) : 0;
+}
+
+int comm_scatterv_f32(struct comm *c, const float *send, const size_t *counts, float *recv,
+                      int root, struct herr *err)
+{
+    (void)root;
+    return recv ? comm_allgather_bytes(c, send, counts[0] * sizeof *send, recv, err) : 0;
 }
 
 int comm_barrier(struct comm *c, struct herr *err)

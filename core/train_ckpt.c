@@ -8,7 +8,13 @@
  *   adam_m    (P) float32, adam_v (P) float32
  *   reweight  the reweighting state (reweight/rw_state_serialize)
  * Parameters, optimizer state, data position and reweighting state are all a
- * step depends on, so a resumed run continues bit for bit. Only rank 0 writes. */
+ * step depends on, so a resumed run continues bit for bit.
+ *
+ * Ranks. Only rank 0 writes, and only rank 0 reads: on resume it hands the
+ * state to the others (core/train_comm.c), so a checkpoint on rank 0's disk
+ * is enough. Every section is whole whatever the rank count or sharding:
+ * under ZeRO-1 the Adam moments are gathered from their owners for saving
+ * and scattered back on resume. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +43,20 @@ static int produce_from_device(void *ctx, void *buf, uint64_t offset, size_t n, 
     return backend_check(s->be, err);
 }
 
-static int consume_to_device(void *ctx, const void *buf, uint64_t offset, size_t n,
+/* ZeRO-1's sharded moments, gathered from their owners chunk by chunk */
+static int produce_from_rounds(void *ctx, void *buf, uint64_t offset, size_t n,
+                               struct herr *err)
+{
+    return ckpt_rounds_fetch(ctx, buf, offset / sizeof(float), n / sizeof(float), err);
+}
+
+static int consume_to_rounds(void *ctx, const void *buf, uint64_t offset, size_t n,
                              struct herr *err)
 {
-    struct device_stream *s = ctx;
     if (offset % sizeof(float) || n % sizeof(float))
         return herr_set(err, "section chunk at byte %llu is not whole floats",
                         (unsigned long long)offset);
-    s->be->ops->upload(s->be, dptr_at(s->base, offset / sizeof(float)), buf, n);
-    return backend_check(s->be, err);
+    return ckpt_rounds_put(ctx, buf, offset / sizeof(float), n / sizeof(float), err);
 }
 
 static int build_meta(struct trainer *t, struct ckpt_meta *m, struct herr *err)
@@ -76,8 +87,15 @@ static int build_meta(struct trainer *t, struct ckpt_meta *m, struct herr *err)
 
 int trainer_save(struct trainer *t, struct herr *err)
 {
-    if (t->rank != 0)
+    struct ckpt_rounds rm, rv;
+    ckpt_rounds_init(&rm, t, t->opt.m, 1);
+    ckpt_rounds_init(&rv, t, t->opt.v, 1);
+    if (t->rank != 0) {
+        /* rank 0 gathers the moments as it writes them, m first */
+        if (t->zero1 && (ckpt_rounds_serve(&rm, err) || ckpt_rounds_serve(&rv, err)))
+            return herr_wrap(err, "saving checkpoint at step %ld: ", t->step);
         return 0;
+    }
     char path[OPT_STRING_MAX + 64];
     if (ckpt_dir_create(t->out_dir, err) ||
         ckpt_dir_path(path, sizeof path, t->out_dir, (uint64_t)t->step, err))
@@ -103,10 +121,12 @@ int trainer_save(struct trainer *t, struct herr *err)
             ckpt_writer_add_copy(w, "config", config, strlen(config), err) ||
             ckpt_writer_add_stream(w, "params", P * sizeof(float), produce_from_device, &sp,
                                    err) ||
-            ckpt_writer_add_stream(w, "adam_m", P * sizeof(float), produce_from_device, &sm,
-                                   err) ||
-            ckpt_writer_add_stream(w, "adam_v", P * sizeof(float), produce_from_device, &sv,
-                                   err) ||
+            ckpt_writer_add_stream(w, "adam_m", P * sizeof(float),
+                                   t->zero1 ? produce_from_rounds : produce_from_device,
+                                   t->zero1 ? (void *)&rm : (void *)&sm, err) ||
+            ckpt_writer_add_stream(w, "adam_v", P * sizeof(float),
+                                   t->zero1 ? produce_from_rounds : produce_from_device,
+                                   t->zero1 ? (void *)&rv : (void *)&sv, err) ||
             ckpt_writer_add_copy(w, "reweight", rw, rw_len, err))
             ckpt_writer_abort(w);
         else
@@ -126,7 +146,7 @@ int trainer_save(struct trainer *t, struct herr *err)
     return 0;
 }
 
-int trainer_read_recorded_config(const char *dir, struct train_config *recorded,
+int trainer_read_recorded_config(const char *dir, struct train_config *recorded, int *ranks,
                                  struct herr *err)
 {
     char path[OPT_STRING_MAX + 64];
@@ -135,12 +155,26 @@ int trainer_read_recorded_config(const char *dir, struct train_config *recorded,
     struct ckpt_reader *r;
     if (ckpt_reader_open(&r, path, err))
         return herr_wrap(err, "--resume: ");
-    void *text = NULL;
+    void *text = NULL, *meta = NULL;
     size_t len = 0;
-    int rc = ckpt_reader_read_alloc(r, "config", &text, &len, err);
+    int64_t n = 0;
+    int rc = ckpt_reader_read_alloc(r, "meta", &meta, &len, err);
+    if (rc == 0)
+        rc = ckpt_meta_get_int(meta, "ranks", &n, err);
+    if (rc == 0)
+        rc = ckpt_reader_read_alloc(r, "config", &text, &len, err);
     ckpt_reader_close(r);
-    if (rc)
-        return herr_wrap(err, "--resume: ");
+    free(meta);
+    if (rc) {
+        free(text);
+        return herr_wrap(err, "--resume %s: ", path);
+    }
+    if (n < 1 || n > 1 << 24) {
+        free(text);
+        return herr_set(err, "--resume %s: recorded rank count %lld is invalid", path,
+                        (long long)n);
+    }
+    *ranks = (int)n;
     train_config_default(recorded);
     char source[2 * OPT_STRING_MAX];
     snprintf(source, sizeof source, "settings recorded in %s", path);
@@ -162,8 +196,17 @@ static int expect_int(const char *meta, const char *key, int64_t have, const cha
     return 0;
 }
 
-static int restore_from(struct trainer *t, struct ckpt_reader *r, const char *path,
-                        const char *meta, struct herr *err)
+/* What rank 0 reads of a checkpoint's small sections, sent to every rank. */
+struct restore_head {
+    int64_t step, adam_t;
+    uint64_t epoch, row;
+    uint64_t rw_len;
+    unsigned char rw[RW_STATE_SERIAL_SIZE];
+};
+
+/* Rank 0: checks the checkpoint against this run and reads its small parts. */
+static int read_head(struct trainer *t, struct ckpt_reader *r, const char *path,
+                     const char *meta, struct restore_head *h, struct herr *err)
 {
     const struct gpt2_config *c = &t->model.config;
     char format[64];
@@ -172,9 +215,9 @@ static int restore_from(struct trainer *t, struct ckpt_reader *r, const char *pa
     if (strcmp(format, CKPT_FORMAT) != 0)
         return herr_set(err, "checkpoint %s has format '%s'; this heft reads '%s'", path, format,
                         CKPT_FORMAT);
-    if (expect_int(meta, "ranks", t->world, path,
-                   " ranks (resume with the same number of ranks: mpiexec -n N)", err) ||
-        expect_int(meta, "num_layers", c->num_layers, path, "", err) ||
+    /* the rank count was checked with the settings (it may change when the
+     * global batch does not) */
+    if (expect_int(meta, "num_layers", c->num_layers, path, "", err) ||
         expect_int(meta, "channels", c->channels, path, "", err) ||
         expect_int(meta, "num_heads", c->num_heads, path, "", err) ||
         expect_int(meta, "vocab_size", c->vocab_size, path, " (the data's vocabulary)", err) ||
@@ -188,50 +231,99 @@ static int restore_from(struct trainer *t, struct ckpt_reader *r, const char *pa
     if (fp != dataset_fingerprint(t->ds))
         return herr_set(err, "checkpoint %s was trained on different data than %s now holds "
                              "(its content or shard sizes changed)", path, t->cfg.data);
-    int64_t step, adam_t;
-    struct loader_pos pos;
-    if (ckpt_meta_get_int(meta, "step", &step, err) ||
-        ckpt_meta_get_int(meta, "adam_t", &adam_t, err) ||
-        ckpt_meta_get_u64(meta, "data_epoch", &pos.epoch, err) ||
-        ckpt_meta_get_u64(meta, "data_row", &pos.row, err))
+    if (ckpt_meta_get_int(meta, "step", &h->step, err) ||
+        ckpt_meta_get_int(meta, "adam_t", &h->adam_t, err) ||
+        ckpt_meta_get_u64(meta, "data_epoch", &h->epoch, err) ||
+        ckpt_meta_get_u64(meta, "data_row", &h->row, err))
         return herr_wrap(err, "checkpoint %s: ", path);
-    struct device_stream sp = { t->be, t->model.params }, sm = { t->be, t->opt.m },
-                         sv = { t->be, t->opt.v };
-    /* the reader's messages name the file and section already */
-    if (ckpt_reader_read_stream(r, "params", consume_to_device, &sp, err) ||
-        ckpt_reader_read_stream(r, "adam_m", consume_to_device, &sm, err) ||
-        ckpt_reader_read_stream(r, "adam_v", consume_to_device, &sv, err))
-        return -1;
+    static const char *const big[] = { "params", "adam_m", "adam_v" };
+    for (int i = 0; i < 3; i++) {
+        uint64_t bytes;
+        if (ckpt_reader_size(r, big[i], &bytes, err))
+            return herr_wrap(err, "checkpoint %s: ", path);
+        if (bytes != t->model.num_params * sizeof(float))
+            return herr_set(err, "checkpoint %s: section %s has %llu bytes, expected %zu", path,
+                            big[i], (unsigned long long)bytes,
+                            t->model.num_params * sizeof(float));
+    }
     void *rw = NULL;
     size_t rw_len = 0;
     if (ckpt_reader_read_alloc(r, "reweight", &rw, &rw_len, err))
-        return -1;
-    int rc = rw_state_deserialize(&t->rwstate, rw, rw_len, err);
+        return -1; /* the reader's messages name the file and section already */
+    if (rw_len > sizeof h->rw) {
+        free(rw);
+        return herr_set(err, "checkpoint %s: reweighting state of %zu bytes (expected %d)", path,
+                        rw_len, RW_STATE_SERIAL_SIZE);
+    }
+    memcpy(h->rw, rw, rw_len);
+    h->rw_len = rw_len;
     free(rw);
-    if (rc)
+    return 0;
+}
+
+/* Rank 0 streams a big section to every rank's copy (or shard) of it. */
+static int restore_section(struct trainer *t, struct ckpt_reader *r, const char *name,
+                           dptr state, int sharded, struct herr *err)
+{
+    struct ckpt_rounds rounds;
+    ckpt_rounds_init(&rounds, t, state, sharded);
+    if (t->rank != 0) {
+        if (ckpt_rounds_receive(&rounds, err))
+            return herr_wrap(err, "receiving checkpoint section %s from rank 0: ", name);
+        return 0;
+    }
+    /* the reader's messages name the file and section already */
+    if (ckpt_reader_read_stream(r, name, consume_to_rounds, &rounds, err))
+        return -1;
+    if (ckpt_rounds_flush(&rounds, err))
+        return herr_wrap(err, "checkpoint section %s: ", name);
+    return 0;
+}
+
+/* Everything a step depends on; rank 0 reads, every rank applies. */
+static int restore_all(struct trainer *t, struct ckpt_reader *r, const char *path,
+                       struct herr *err)
+{
+    struct restore_head h;
+    memset(&h, 0, sizeof h);
+    if (t->rank == 0) {
+        void *meta = NULL;
+        size_t len = 0;
+        int rc = ckpt_reader_read_alloc(r, "meta", &meta, &len, err);
+        if (rc == 0)
+            rc = read_head(t, r, path, meta, &h, err);
+        free(meta);
+        if (rc)
+            return -1; /* the front end ends the job; the others stop in the broadcast */
+    }
+    if (comm_bcast(t->comm, &h, sizeof h, 0, err))
+        return herr_wrap(err, "checkpoint %s: ", path);
+    if (rw_state_deserialize(&t->rwstate, h.rw, (size_t)h.rw_len, err))
         return herr_wrap(err, "checkpoint %s, reweighting state: ", path);
+    struct loader_pos pos = { h.epoch, h.row };
     if (loader_seek(t->ld, pos, err))
         return herr_wrap(err, "checkpoint %s, data position: ", path);
-    t->step = (long)step;
-    t->opt.t = (long)adam_t;
+    if (restore_section(t, r, "params", t->model.params, 0, err) ||
+        restore_section(t, r, "adam_m", t->opt.m, t->zero1, err) ||
+        restore_section(t, r, "adam_v", t->opt.v, t->zero1, err))
+        return -1;
+    t->step = (long)h.step;
+    t->opt.t = (long)h.adam_t;
     return 0;
 }
 
 int trainer_restore(struct trainer *t, struct herr *err)
 {
-    char path[OPT_STRING_MAX + 64];
-    if (ckpt_resolve(t->cfg.resume, path, sizeof path, err))
-        return herr_wrap(err, "--resume: ");
-    struct ckpt_reader *r;
-    if (ckpt_reader_open(&r, path, err))
-        return herr_wrap(err, "--resume: ");
-    void *meta = NULL;
-    size_t len = 0;
-    int rc = ckpt_reader_read_alloc(r, "meta", &meta, &len, err);
-    if (rc == 0)
-        rc = restore_from(t, r, path, meta, err);
-    free(meta);
-    ckpt_reader_close(r);
+    char path[OPT_STRING_MAX + 64] = "";
+    struct ckpt_reader *r = NULL;
+    if (t->rank == 0) {
+        if (ckpt_resolve(t->cfg.resume, path, sizeof path, err) ||
+            ckpt_reader_open(&r, path, err))
+            return herr_wrap(err, "--resume: ");
+    }
+    int rc = restore_all(t, r, path, err);
+    if (r)
+        ckpt_reader_close(r);
     if (rc == 0 && t->progress)
         fprintf(t->progress, "heft: resumed from %s at step %ld\n", path, t->step);
     return rc;

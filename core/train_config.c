@@ -69,7 +69,14 @@ static const struct opt_spec options[] = {
     { "log-every", OPT_LONG, F(log_every), 1, 1e12, "N", "progress line every N steps" },
     { "stop-after", OPT_LONG, F(stop_after), 0, 1e12, "N",
       "stop this invocation after N steps, saving a checkpoint (resume with --resume)" },
-    { "zero1", OPT_FLAG, F(zero1), 0, 1, NULL, "shard the optimizer state across ranks (ZeRO-1)" },
+    OPT_HEADING("Parallel (mpiexec -n W heft train ...)"),
+    { "zero1", OPT_FLAG, F(zero1), 0, 1, NULL,
+      "shard the optimizer state across ranks (ZeRO-1): 8 bytes/parameter become 8/W" },
+    { "comm-timeout", OPT_DOUBLE, F(comm_timeout), 0, 1e9, "S",
+      "end the job when a collective waits longer than S seconds for a hung rank (0 = never)" },
+    OPT_HEADING("Output"),
+    { "trace", OPT_STRING, F(trace), 1, 0, "FILE",
+      "write every step's global losses, token counts, domains and weights (%.17g JSONL)" },
     { "quiet", OPT_FLAG, F(quiet), 0, 1, NULL, "no progress lines (metrics are still written)" },
     { "force", OPT_FLAG, F(force), 0, 1, NULL, "allow --out to name a directory with checkpoints" },
     OPT_END,
@@ -111,6 +118,9 @@ void train_config_default(struct train_config *c)
     c->val_every = 100;
     c->val_batches = 8;
     c->log_every = 10;
+    /* long enough for rank 0 to save a multi-GB checkpoint while the others
+     * wait at the next step's first collective */
+    c->comm_timeout = 600;
 }
 
 int train_config_validate(const struct train_config *c, struct herr *err)

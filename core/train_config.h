@@ -44,7 +44,9 @@ struct train_config {
     int val_batches;
     long log_every;
     long stop_after; /* end this invocation after N steps (resumable); 0 = run to --steps */
-    int zero1;
+    int zero1;           /* optimizer state sharded over ranks */
+    double comm_timeout; /* seconds a collective may wait; 0 = for ever */
+    char trace[OPT_STRING_MAX]; /* per-sample trace file (rank 0); "" = none */
     int quiet;
     int force;
 };

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "core/gemm_rate.h"
@@ -16,6 +17,8 @@ int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
     t->t_start = trainer_now();
     if (t->rank != 0)
         return 0;
+    if (trainer_trace_open(t, err))
+        return -1;
     char path[OPT_STRING_MAX + 32];
     snprintf(path, sizeof path, "%s/metrics.jsonl", t->out_dir);
     /* a resumed run appends: the file then holds the whole run's history, with
@@ -37,6 +40,8 @@ int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
     jsonl_int(&j, "seq", t->cfg.seq);
     jsonl_int(&j, "grad_accum", t->K);
     jsonl_int(&j, "ranks", t->world);
+    jsonl_str(&j, "comm", comm_describe(t->comm));
+    jsonl_int(&j, "zero1", t->zero1);
     jsonl_str(&j, "backend", t->be->name);
     jsonl_str(&j, "device", t->be->device);
     jsonl_str(&j, "reweight", t->cfg.reweight);
@@ -46,13 +51,37 @@ int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
         jsonl_int(&j, dataset_domain_name(t->ds, d), d);
     jsonl_close(&j);
     jsonl_end(&j, t->metrics);
+    if (t->progress && t->world > 1) {
+        fprintf(t->progress, "heft: %s; optimizer state %s\n", comm_describe(t->comm),
+                t->zero1 ? "sharded over the ranks (ZeRO-1)" : "whole on every rank");
+        fflush(t->progress);
+    }
     return 0;
+}
+
+/* Peak resident memory of this process so far, MiB (getrusage: KiB on Linux). */
+static double peak_rss_mib(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return NAN;
+    return (double)ru.ru_maxrss / 1024.0;
 }
 
 void trainer_log_close(struct trainer *t)
 {
-    if (t->metrics)
+    trainer_trace_close(t);
+    if (t->metrics) {
+        /* rank 0's peak, for comparison with `heft plan` (the trainer's
+         * memory is planned, core/train_memory.h) */
+        struct jsonl j;
+        jsonl_begin(&j);
+        jsonl_str(&j, "type", "end");
+        jsonl_int(&j, "step", t->step);
+        jsonl_num(&j, "peak_rss_mib", peak_rss_mib());
+        jsonl_end(&j, t->metrics);
         fclose(t->metrics);
+    }
     t->metrics = NULL;
 }
 
@@ -85,6 +114,9 @@ void trainer_log_step(struct trainer *t, const struct step_report *r)
         jsonl_num(&j, "grad_norm", r->grad_norm);
         jsonl_num(&j, "clip", r->clip_scale);
         jsonl_num(&j, "ms", r->seconds * 1e3);
+        jsonl_num(&j, "comm_ms", r->comm_mean * 1e3);
+        jsonl_num(&j, "comm_ms_max", r->comm_max * 1e3);
+        jsonl_num(&j, "exchange_ms", r->exchange_mean * 1e3);
         jsonl_num(&j, "tokens_per_s", tok_s);
         jsonl_num(&j, "mfu", mfu);
         jsonl_int(&j, "tokens", (long long)(r->step + 1) * t->tokens_per_step);
@@ -130,6 +162,8 @@ void trainer_log_step(struct trainer *t, const struct step_report *r)
                 r->grad_norm, tok_s, r->seconds * 1e3);
         if (isfinite(mfu))
             fprintf(t->progress, " | MFU %4.1f%%", 100.0 * mfu);
+        if (t->world > 1)
+            fprintf(t->progress, " | comm %5.1f ms", r->comm_mean * 1e3);
         if (strcmp(t->cfg.reweight, "uniform") != 0)
             fprintf(t->progress, " | ESS %.2f wmax %.2f", r->rw.ess, r->rw.w_max);
         fprintf(t->progress, " | ETA %s\n", eta);

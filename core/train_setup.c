@@ -12,12 +12,16 @@
 #include "core/gemm_rate.h"
 #include "core/model_file.h"
 #include "core/train_internal.h"
+#include "core/train_memory.h"
 
 /* Options a resumed run may change: how it runs and reports, not what it
- * computes. Everything else must equal the checkpoint's record. */
+ * computes. Everything else must equal the checkpoint's record, except
+ * --batch, which may change with the rank count (see below). ZeRO-1 may be
+ * switched: a checkpoint holds whole sections whatever the sharding. */
 static const char *const resume_may_change[] = {
     "backend", "device", "threads", "out", "resume", "ckpt-every", "keep", "val-every",
-    "val-batches", "log-every", "quiet", "force", "stop-after", "steps", NULL,
+    "val-batches", "log-every", "quiet", "force", "stop-after", "steps", "zero1",
+    "comm-timeout", "trace", NULL,
 };
 
 static int may_change_on_resume(const char *name)
@@ -28,19 +32,45 @@ static int may_change_on_resume(const char *name)
     return 0;
 }
 
+/* The recorded settings and rank count of the run in dir, read by rank 0
+ * and sent to the others (only rank 0 needs to see the checkpoint). */
+static int read_recorded(struct comm *comm, const char *dir, struct train_config *recorded,
+                         int *ranks, struct herr *err)
+{
+    struct { struct train_config cfg; int ranks; } rec;
+    memset(&rec, 0, sizeof rec);
+    if (comm_rank(comm) == 0 && trainer_read_recorded_config(dir, &rec.cfg, &rec.ranks, err))
+        return -1; /* the front end ends the job; the others stop in the broadcast */
+    if (comm_bcast(comm, &rec, sizeof rec, 0, err))
+        return herr_wrap(err, "--resume %s: ", dir);
+    *recorded = rec.cfg;
+    *ranks = rec.ranks;
+    return 0;
+}
+
 /* Settings of a resumed run: the recorded ones with the command line applied
- * on top; a flag that changes a recorded setting is refused, naming it. */
+ * on top; a flag that changes a recorded setting is refused, naming it.
+ *
+ * The rank count may change when the global batch (ranks x --batch) stays
+ * the same: the data stream (core/loader.h), the weights (over the global
+ * batch) and the checkpoint's contents do not depend on how the rows are
+ * split over ranks, so the run continues the same computation (not bit for
+ * bit: gradients are then summed in another order). */
 static int merge_resume_config(struct train_config *cfg, const char *dir, int argc, char **argv,
-                               int first_arg, struct herr *err)
+                               int first_arg, struct comm *comm, struct herr *err)
 {
     struct train_config recorded, merged;
-    if (trainer_read_recorded_config(dir, &recorded, err))
+    int ranks = 0;
+    if (read_recorded(comm, dir, &recorded, &ranks, err))
         return -1;
     merged = recorded;
     if (opts_parse_argv(train_options(), &merged, argc, argv, first_arg, "train", err))
         return -1;
+    int world = comm_size(comm);
     for (const struct opt_spec *s = train_options(); s->name; s++) {
-        if (!s->help || may_change_on_resume(s->name))
+        /* --batch may change with the rank count: checked below */
+        if (!s->help || may_change_on_resume(s->name) ||
+            (!strcmp(s->name, "batch") && world != ranks))
             continue;
         char a[OPT_STRING_MAX], b[OPT_STRING_MAX];
         opts_format_value(s, &recorded, a, sizeof a);
@@ -49,6 +79,26 @@ static int merge_resume_config(struct train_config *cfg, const char *dir, int ar
             return herr_set(err, "--%s %s differs from the checkpoint in %s (%s = %s); a resumed run "
                                  "keeps its settings: drop the flag, or start a new run with --out",
                             s->name, b, dir, s->name, a);
+    }
+    long global = (long)recorded.batch * ranks, now = (long)merged.batch * world;
+    if (global != now) {
+        if (merged.batch != recorded.batch)
+            return herr_set(err, "--batch %d with %d rank%s is a global batch of %ld rows, but the "
+                                 "checkpoint in %s was trained with %d rank%s x --batch %d = %ld; "
+                                 "keep ranks x --batch equal to %ld",
+                            merged.batch, world, world == 1 ? "" : "s", now, dir, ranks,
+                            ranks == 1 ? "" : "s", recorded.batch, global, global);
+        if (global % world)
+            return herr_set(err, "the checkpoint in %s was written by %d rank%s x --batch %d; "
+                                 "resume it with mpiexec -n %d (a global batch of %ld rows does "
+                                 "not split over %d ranks)",
+                            dir, ranks, ranks == 1 ? "" : "s", recorded.batch, ranks, global,
+                            world);
+        return herr_set(err, "the checkpoint in %s was written by %d rank%s x --batch %d; resume "
+                             "it with mpiexec -n %d, or keep the global batch of %ld rows with "
+                             "--batch %ld on %d rank%s",
+                        dir, ranks, ranks == 1 ? "" : "s", recorded.batch, ranks, global,
+                        global / world, world, world == 1 ? "" : "s");
     }
     /* a resumed run writes where it was saved (the directory of a checkpoint
      * file given by name) unless told otherwise */
@@ -158,77 +208,62 @@ static int build_optim_config(struct trainer *t, struct herr *err)
 static int alloc_staging(struct trainer *t, struct herr *err)
 {
     size_t B = (size_t)t->cfg.batch, T = (size_t)t->cfg.seq, K = (size_t)t->K;
-    size_t W = (size_t)t->world;
+    size_t W = (size_t)t->world, P = t->model.num_params;
+    struct train_host_sizes hs;
+    train_host_sizes(t->world, t->K, t->cfg.batch, t->cfg.seq, P, &hs);
     t->inputs = calloc(K * B * T, sizeof *t->inputs);
     t->targets = calloc(K * B * T, sizeof *t->targets);
     t->domains = calloc(K * B, sizeof *t->domains);
     t->row_sums = calloc(B, sizeof *t->row_sums);
     t->row_scale = calloc(B, sizeof *t->row_scale);
     t->loss_local = calloc(K * B, sizeof *t->loss_local);
-    t->loss_all = calloc(W * K * B, sizeof *t->loss_all);
     t->ntok_local = calloc(K * B, sizeof *t->ntok_local);
+    t->gather_send = calloc(3 * K * B, sizeof *t->gather_send);
+    t->gather_recv = calloc(3 * W * K * B, sizeof *t->gather_recv);
+    t->loss_all = calloc(W * K * B, sizeof *t->loss_all);
     t->ntok_all = calloc(W * K * B, sizeof *t->ntok_all);
     t->dom_all = calloc(W * K * B, sizeof *t->dom_all);
     t->weights = calloc(W * K * B, sizeof *t->weights);
-    if (t->world > 1)
-        t->grad_host = malloc(t->model.num_params * sizeof(float));
+    t->shard_lo = calloc(W, sizeof *t->shard_lo);
+    t->shard_hi = calloc(W, sizeof *t->shard_hi);
+    t->counts = calloc(W, sizeof *t->counts);
+    /* the stage carries gradients between ranks and checkpoint sections on
+     * resume; a fresh single-process run never touches it */
+    t->stage_floats = hs.stage_floats;
+    if (t->world > 1 || t->cfg.resume[0])
+        t->stage = malloc(t->stage_floats * sizeof *t->stage);
     if (!t->inputs || !t->targets || !t->domains || !t->row_sums || !t->row_scale ||
-        !t->loss_local || !t->loss_all || !t->ntok_local || !t->ntok_all || !t->dom_all ||
-        !t->weights || (t->world > 1 && !t->grad_host))
+        !t->loss_local || !t->ntok_local || !t->gather_send || !t->gather_recv ||
+        !t->loss_all || !t->ntok_all || !t->dom_all || !t->weights || !t->shard_lo ||
+        !t->shard_hi || !t->counts || ((t->world > 1 || t->cfg.resume[0]) && !t->stage))
         return herr_set(err, "out of host memory for the step's staging buffers");
+    for (int k = 0; k < t->world; k++) {
+        if (t->zero1)
+            train_shard_range(P, t->world, k, &t->shard_lo[k], &t->shard_hi[k]);
+        else
+            t->shard_hi[k] = P;
+    }
     return 0;
 }
 
+/* Rank 0 makes (or reads) the initial parameters and sends them to every
+ * rank: all ranks start from the same bits even when their --init-from files
+ * differ, and only rank 0 needs to read the parameters. */
 static int init_params(struct trainer *t, struct herr *err)
 {
     float *host = malloc(t->model.num_params * sizeof(float));
     if (!host)
         return herr_set(err, "out of host memory for %zu parameters", t->model.num_params);
-    int rc;
-    if (t->cfg.init_from[0])
+    int rc = 0;
+    if (t->rank == 0 && t->cfg.init_from[0])
         rc = model_file_read_params(t->cfg.init_from, &t->model.config, host, err);
-    else {
+    else if (t->rank == 0)
         model_init_params(&t->model, t->cfg.seed, host);
-        rc = 0;
-    }
+    if (rc == 0 && comm_bcast(t->comm, host, t->model.num_params * sizeof(float), 0, err))
+        rc = herr_wrap(err, "sending the initial parameters: ");
     if (rc == 0)
         rc = t->model.ops->upload_params(t->model.impl, host, err);
     free(host);
-    return rc;
-}
-
-/* Every rank must train the same thing: compare a hash of the settings that
- * define the computation and the data's fingerprint across ranks. */
-static int check_ranks_agree(struct trainer *t, struct herr *err)
-{
-    if (t->world == 1)
-        return 0;
-    char text[16384];
-    struct train_config c = t->cfg;
-    /* per-rank fields do not count */
-    c.out[0] = c.resume[0] = '\0';
-    if (opts_write_all(train_options(), &c, text, sizeof text))
-        return herr_set(err, "settings too long to compare across ranks");
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const char *p = text; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    int32_t mine[4] = { (int32_t)(h >> 32), (int32_t)h,
-                        (int32_t)(dataset_fingerprint(t->ds) >> 32),
-                        (int32_t)dataset_fingerprint(t->ds) };
-    int32_t *all = calloc((size_t)t->world * 4, sizeof *all);
-    if (!all)
-        return herr_set(err, "out of memory");
-    int rc = comm_allgather_i32(t->comm, mine, 4, all, err);
-    for (int r = 1; rc == 0 && r < t->world; r++) {
-        if (all[4 * r] != all[0] || all[4 * r + 1] != all[1])
-            rc = herr_set(err, "rank %d was started with different settings than rank 0 "
-                               "(every rank must get the same flags and config file)", r);
-        else if (all[4 * r + 2] != all[2] || all[4 * r + 3] != all[3])
-            rc = herr_set(err, "rank %d sees different data than rank 0 (dataset %s differs in "
-                               "content or shard sizes between the ranks' file systems)", r,
-                          t->cfg.data);
-    }
-    free(all);
     return rc;
 }
 
@@ -243,10 +278,12 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     t->progress = t->rank == 0 && !cfg->quiet ? progress : NULL;
     t->last_val_loss = NAN;
     int resumed = cfg->resume[0] != '\0';
-    if (resumed && merge_resume_config(&t->cfg, cfg->resume, argc, argv, first_arg, err))
+    comm_set_timeout(comm, cfg->comm_timeout);
+    if (resumed && merge_resume_config(&t->cfg, cfg->resume, argc, argv, first_arg, comm, err))
         return -1;
     if (train_config_validate(&t->cfg, err))
         return -1;
+    comm_set_timeout(comm, t->cfg.comm_timeout);
     t->K = t->cfg.grad_accum;
 
     struct backend_options bo = { .name = t->cfg.backend, .device = t->cfg.device,
@@ -269,14 +306,16 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
         return -1;
     if (build_optim_config(t, err) || build_reweight_config(t, err))
         return -1;
-    if (adamw_create(&t->opt, t->be, 0, t->model.num_params, err))
-        return -1;
     if (loader_create(&t->ld, t->ds, t->cfg.batch, t->cfg.seq, t->rank, t->world, t->cfg.seed,
                       err))
         return herr_wrap(err, "--data %s: ", t->cfg.data);
+    t->zero1 = t->cfg.zero1 && t->world > 1;
     if (alloc_staging(t, err) || trainer_val_setup(t, err))
         return -1;
-    if (check_ranks_agree(t, err))
+    /* ZeRO-1: the Adam state of this rank's shard only */
+    if (adamw_create(&t->opt, t->be, t->shard_lo[t->rank], t->shard_hi[t->rank], err))
+        return -1;
+    if (trainer_check_ranks_agree(t, err))
         return -1;
     t->tokens_per_step = (long)t->world * t->K * t->cfg.batch * t->cfg.seq;
 
@@ -323,11 +362,16 @@ void trainer_teardown(struct trainer *t)
     free(t->row_sums);
     free(t->row_scale);
     free(t->loss_local);
-    free(t->loss_all);
     free(t->ntok_local);
+    free(t->gather_send);
+    free(t->gather_recv);
+    free(t->loss_all);
     free(t->ntok_all);
     free(t->dom_all);
     free(t->weights);
-    free(t->grad_host);
+    free(t->shard_lo);
+    free(t->shard_hi);
+    free(t->counts);
+    free(t->stage);
     memset(t, 0, sizeof *t);
 }

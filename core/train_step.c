@@ -1,5 +1,6 @@
 /* core/train_step.c — one optimizer step: forward, per-sample losses,
- * weights, backward, gradient sum over ranks, clipping, AdamW.
+ * weights, backward, gradient sum over ranks, clipping, AdamW
+ * (core/train_comm.c moves gradients and parameters between ranks).
  *
  * Gradient scaling. Every rank seeds row i's backward with w_i / n_i, where
  * the w of the normalized set (all ranks' rows of one micro-batch, or of the
@@ -35,15 +36,32 @@ static int forward_micro(struct trainer *t, int k, int load, struct herr *err)
 }
 
 /* Gathers the per-sample losses, token counts and domains of micro-batches
- * [k0, k0 + nk) from every rank, rank-major: index = (rank * nk + k) * B + b. */
+ * [k0, k0 + nk) from every rank (one collective: the three travel together
+ * as doubles, exact for counts and ids) and lays them out in global row
+ * order, index (kk * W + rank) * B + b for micro-batch k0 + kk: the order of
+ * one process holding all W * B rows, so that the reweighting sums, and
+ * InfoBatch's draws, run in the same order whatever the rank count. */
 static int gather(struct trainer *t, int k0, int nk, struct herr *err)
 {
-    const int B = t->cfg.batch;
+    const int B = t->cfg.batch, W = t->world;
     size_t n = (size_t)nk * B;
-    if (comm_allgather_f64(t->comm, t->loss_local + (size_t)k0 * B, n, t->loss_all, err) ||
-        comm_allgather_i32(t->comm, t->ntok_local + (size_t)k0 * B, n, t->ntok_all, err) ||
-        comm_allgather_i32(t->comm, t->domains + (size_t)k0 * B, n, t->dom_all, err))
+    for (size_t i = 0; i < n; i++) {
+        size_t l = (size_t)k0 * B + i;
+        t->gather_send[3 * i] = t->loss_local[l];
+        t->gather_send[3 * i + 1] = t->ntok_local[l];
+        t->gather_send[3 * i + 2] = t->domains[l];
+    }
+    if (comm_allgather_f64(t->comm, t->gather_send, 3 * n, t->gather_recv, err))
         return herr_wrap(err, "step %ld, gathering per-sample losses: ", t->step);
+    for (int r = 0; r < W; r++)
+        for (int kk = 0; kk < nk; kk++)
+            for (int b = 0; b < B; b++) {
+                const double *src = t->gather_recv + 3 * (((size_t)r * nk + kk) * B + b);
+                size_t g = ((size_t)kk * W + r) * B + b;
+                t->loss_all[g] = src[0];
+                t->ntok_all[g] = (int32_t)src[1];
+                t->dom_all[g] = (int32_t)src[2];
+            }
     return 0;
 }
 
@@ -55,18 +73,20 @@ static int weigh(struct trainer *t, int nk, struct step_report *rep, struct herr
     if (rw_compute(&t->rwcfg, &t->rwstate, t->step, t->loss_all, t->ntok_all, t->dom_all,
                    t->num_domains, N, t->weights, st, err))
         return herr_wrap(err, "step %ld, reweighting: ", t->step);
+    trainer_trace_weights(t, rep->rw_calls, N, st);
     rep->rw_calls++;
     return 0;
 }
 
-/* Sets micro-batch k's row scales from the weights of a set gathered with
- * nk micro-batches per rank, in which micro-batch k sits at position kk. */
-static void set_row_scales(struct trainer *t, int nk, int kk, int k, double set_share)
+/* Sets micro-batch k's row scales from the weights of the gathered set, in
+ * which micro-batch k sits at position kk.
+ * This rank's rows are its slice by GLOBAL rank. */
+static void set_row_scales(struct trainer *t, int kk, int k, double set_share)
 {
     const int B = t->cfg.batch;
     for (int b = 0; b < B; b++) {
         int n = t->ntok_local[k * B + b];
-        double w = t->weights[((size_t)t->rank * nk + kk) * B + b];
+        double w = t->weights[((size_t)kk * t->world + t->rank) * B + b];
         t->row_scale[b] = n > 0 ? (float)(w * set_share / n) : 0.0f;
     }
 }
@@ -90,20 +110,33 @@ static int backward_micro(struct trainer *t, struct herr *err)
     return t->model.ops->backward(t->model.impl, t->row_scale, err);
 }
 
-/* Sums the gradients over ranks (host round trip; nothing to do for one rank). */
-static int sum_gradients(struct trainer *t, struct herr *err)
+/* Every rank's communication times this step, for the report. */
+static int gather_comm_times(struct trainer *t, struct step_report *rep, struct herr *err)
 {
-    if (t->world == 1)
-        return 0;
-    struct backend *be = t->be;
-    size_t P = t->model.num_params;
-    be->ops->download(be, t->grad_host, t->model.grads, P * sizeof(float));
-    if (backend_check(be, err))
-        return herr_wrap(err, "step %ld, downloading gradients: ", t->step);
-    if (comm_allreduce_sum_f32(t->comm, t->grad_host, P, err))
-        return herr_wrap(err, "step %ld, summing gradients over ranks: ", t->step);
-    be->ops->upload(be, t->model.grads, t->grad_host, P * sizeof(float));
-    return backend_check(be, err);
+    double *all = t->gather_recv; /* free again: W * K * B * 3 >= 2 W doubles */
+    double mine[2] = { rep->comm_seconds, rep->exchange_seconds };
+    if (comm_allgather_f64(t->comm, mine, 2, all, err))
+        return herr_wrap(err, "step %ld, gathering timings: ", t->step);
+    rep->comm_mean = rep->comm_max = rep->exchange_mean = 0.0;
+    for (int r = 0; r < t->world; r++) {
+        rep->comm_mean += all[2 * r] / t->world;
+        rep->exchange_mean += all[2 * r + 1] / t->world;
+        if (all[2 * r] > rep->comm_max)
+            rep->comm_max = all[2 * r];
+    }
+    return 0;
+}
+
+/* The gradient sum over ranks, timed from a barrier: what the exchange
+ * costs, apart from waiting for the slowest rank's backward. */
+static int exchange_grads(struct trainer *t, struct step_report *rep, struct herr *err)
+{
+    if (t->world > 1 && comm_barrier(t->comm, err))
+        return herr_wrap(err, "step %ld, before the gradient exchange: ", t->step);
+    double t0 = trainer_now();
+    int rc = trainer_reduce_grads(t, err);
+    rep->exchange_seconds += trainer_now() - t0;
+    return rc;
 }
 
 int trainer_step(struct trainer *t, struct step_report *rep, struct herr *err)
@@ -111,7 +144,7 @@ int trainer_step(struct trainer *t, struct step_report *rep, struct herr *err)
     const int K = t->K;
     memset(rep, 0, sizeof *rep);
     rep->step = t->step;
-    double t0 = trainer_now();
+    double t0 = trainer_now(), c0 = comm_seconds(t->comm);
     double loss_sum = 0.0;
     long valid = 0;
 
@@ -129,7 +162,7 @@ int trainer_step(struct trainer *t, struct step_report *rep, struct herr *err)
         for (int k = K - 1; k >= 0; k--) {
             if (k != K - 1 && forward_micro(t, k, 0, err))
                 return -1;
-            set_row_scales(t, K, k, k, 1.0);
+            set_row_scales(t, k, k, 1.0);
             if (backward_micro(t, err))
                 return -1;
         }
@@ -138,30 +171,38 @@ int trainer_step(struct trainer *t, struct step_report *rep, struct herr *err)
             if (forward_micro(t, k, 1, err) || gather(t, k, 1, err) || weigh(t, 1, rep, err))
                 return -1;
             account(t, 1, rep, 1.0 / K, &loss_sum, &valid);
-            set_row_scales(t, 1, 0, k, 1.0 / K);
+            set_row_scales(t, 0, k, 1.0 / K);
             if (backward_micro(t, err))
                 return -1;
         }
     }
     rep->loss = valid > 0 ? loss_sum / (double)valid : NAN;
 
-    if (sum_gradients(t, err))
+    if (exchange_grads(t, rep, err))
         return -1;
-    struct backend *be = t->be;
-    double sq = be->ops->sum_squares(be, t->model.grads, t->model.num_params);
-    if (backend_check(be, err))
-        return herr_wrap(err, "step %ld, gradient norm: ", t->step);
+    double sq;
+    if (trainer_grad_sumsq(t, &sq, err))
+        return -1;
     rep->grad_norm = sqrt(sq);
     if (!isfinite(rep->grad_norm))
         return herr_set(err, "step %ld: the gradient norm is %g (training diverged; try a lower --lr)",
                         t->step, rep->grad_norm);
     rep->clip_scale = optim_clip_scale(rep->grad_norm, t->ocfg.grad_clip);
     rep->lr = optim_lr_at(&t->ocfg, t->step);
+    /* under ZeRO-1 the optimizer's range is this rank's shard */
     if (adamw_update(&t->opt, t->model.params, t->model.grads, t->model.spans, t->model.nspans,
                      &t->ocfg, rep->lr, rep->clip_scale, err))
         return -1;
-    be->ops->finish(be);
+    double t_share = trainer_now();
+    if (trainer_share_params(t, err))
+        return -1;
+    rep->exchange_seconds += trainer_now() - t_share;
+    t->be->ops->finish(t->be);
     rep->seconds = trainer_now() - t0;
+    rep->comm_seconds = comm_seconds(t->comm) - c0;
+    if (gather_comm_times(t, rep, err))
+        return -1;
+    trainer_trace_step(t, rep);
     t->step++;
     return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "backends/backend.h"
 #include "tools/cmd_devices.h"
+#include "tools/cmd_plan.h"
 #include "tools/cmd_prepare.h"
 #include "tools/cmd_weights.h"
 #include "tools/commands.h"
@@ -21,6 +22,7 @@ static const struct command commands[] = {
     { "prepare", cmd_prepare, "make a dataset (token shards) from text files" },
     { "devices", cmd_devices, "list the CPU and the OpenCL platforms and devices" },
     { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses" },
+    { "plan", cmd_plan, "memory per rank, FLOPs and step time of a run, before running it" },
 };
 
 static void usage(FILE *out)

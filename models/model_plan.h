@@ -1,0 +1,40 @@
+/* models/model_plan.h — what the planner (core/plan.h) needs to know of a
+ * model, without building it: parameter count, activation memory and FLOPs
+ * for a micro-batch shape.
+ *
+ * Each family answers for its own presets through one function in the table
+ * of model_plan.c; GPT-2's is here. LLaMA (1.4B, 7B) adds its row there and
+ * the planner serves it unchanged. */
+#ifndef HEFT_MODEL_PLAN_H
+#define HEFT_MODEL_PLAN_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+
+/* Changes to a preset (0 = keep the preset's value). */
+struct model_overrides {
+    int layers, heads, channels, max_seq_len;
+    int vocab; /* the data's vocabulary (0 = the family's own tokenizer) */
+};
+
+struct model_shape {
+    char family[16];       /* "gpt2" */
+    char name[64];         /* the preset asked for */
+    char summary[192];     /* hyper-parameters, for people */
+    size_t num_params;     /* P: floats in the flat parameter buffer */
+    size_t activation_floats; /* the device activation arena for (B, T) */
+    double flops_per_step; /* forward + backward over one micro-batch of B x T */
+    double matmul_params;  /* parameters that take part in matrix products */
+};
+
+/* The shape of preset `name` (whichever family has it) with overrides, for
+ * micro-batches of B rows of T tokens. Fails naming the preset (with the
+ * list of known ones) or the bad override. */
+int model_plan_shape(const char *name, const struct model_overrides *ov, int B, int T,
+                     struct model_shape *out, struct herr *err);
+
+/* "gpt2: tiny small gpt2 ...; llama: ..." for help texts. */
+void model_plan_presets(char *buf, size_t cap);
+
+#endif
