@@ -1,5 +1,9 @@
 /* core/comm_mpi.c — communication between ranks over MPI. Built when
- * configure finds MPI; one rank without mpiexec works too (MPI singleton).
+ * configure finds MPI. A heft started without an MPI launcher (no mpiexec,
+ * srun, ... in its environment) does not initialize MPI at all and runs as
+ * one rank: nothing of MPI's start-up cost, network probing or exit-time
+ * state touches a plain `heft train`. HEFT_MPI=1 forces MPI (a singleton),
+ * HEFT_MPI=0 keeps it off.
  *
  * Every collective goes through watch_begin/watch_end, which time it (for
  * comm_seconds) and tell the watchdog thread that a wait is in progress. The
@@ -18,6 +22,7 @@
 #include <unistd.h>
 
 struct comm {
+    int mpi; /* 1 when MPI was initialized (a launcher started us) */
     int rank, size;
     char describe[160];
     double seconds; /* inside collectives; main thread only */
@@ -135,8 +140,37 @@ static void watch_end(struct comm *c, double t0)
 
 /* ---- set-up --------------------------------------------------------------- */
 
+/* Whether an MPI launcher started this process: the variables MPICH's hydra,
+ * PMI-2/PMIx (srun) and Open MPI's mpirun give every rank. */
+static int launched_by_mpi(void)
+{
+    const char *force = getenv("HEFT_MPI");
+    if (force && *force)
+        return strcmp(force, "0") != 0;
+    static const char *const vars[] = { "PMI_RANK", "PMI_SIZE", "PMI_FD", "PMIX_RANK",
+                                        "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS" };
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (getenv(vars[i]))
+            return 1;
+    return 0;
+}
+
 int comm_init(struct comm **out, int *argc, char ***argv, struct herr *err)
 {
+    if (!launched_by_mpi()) {
+        struct comm *c = calloc(1, sizeof *c);
+        if (!c)
+            return herr_set(err, "out of memory");
+        c->size = 1;
+        snprintf(c->describe, sizeof c->describe,
+                 "one process (MPI built in; start under mpiexec for more ranks)");
+        if (watchdog_start(c, err)) {
+            free(c);
+            return -1;
+        }
+        *out = c;
+        return 0;
+    }
     int initialized = 0;
     MPI_Initialized(&initialized);
     if (!initialized) {
@@ -151,6 +185,7 @@ int comm_init(struct comm **out, int *argc, char ***argv, struct herr *err)
     struct comm *c = calloc(1, sizeof *c);
     if (!c)
         return herr_set(err, "out of memory");
+    c->mpi = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &c->size);
     char version[MPI_MAX_LIBRARY_VERSION_STRING];
@@ -179,9 +214,11 @@ int comm_init(struct comm **out, int *argc, char ***argv, struct herr *err)
 
 void comm_finalize(struct comm *c)
 {
+    int mpi = c->mpi;
     watchdog_stop(c);
     free(c);
-    MPI_Finalize();
+    if (mpi)
+        MPI_Finalize();
 }
 
 /* How long an aborting rank waits before MPI_Abort: the launcher forwards a
@@ -191,9 +228,10 @@ void comm_finalize(struct comm *c)
 
 void comm_abort(struct comm *c, int exit_code)
 {
-    (void)c;
     fflush(stdout);
     fflush(stderr);
+    if (!c->mpi)
+        exit(exit_code);
     struct timespec ts = { 0, (long)(ABORT_GRACE_S * 1e9) };
     nanosleep(&ts, NULL);
     MPI_Abort(MPI_COMM_WORLD, exit_code);
@@ -221,9 +259,13 @@ static int fits_int(size_t n, const char *what, struct herr *err)
     return 0;
 }
 
-static int allgather(struct comm *c, const void *send, size_t n, void *recv, MPI_Datatype t,
-                     const char *what, struct herr *err)
+static int allgather(struct comm *c, const void *send, size_t n, size_t elem, void *recv,
+                     MPI_Datatype t, const char *what, struct herr *err)
 {
+    if (c->size == 1) {
+        memmove(recv, send, n * elem);
+        return 0;
+    }
     if (fits_int(n, what, err))
         return -1;
     double t0 = watch_begin(c, what);
@@ -252,19 +294,19 @@ static int allreduce(struct comm *c, void *buf, size_t n, MPI_Datatype t, size_t
 int comm_allgather_f64(struct comm *c, const double *send, size_t n, double *recv,
                        struct herr *err)
 {
-    return allgather(c, send, n, recv, MPI_DOUBLE, "MPI_Allgather(double)", err);
+    return allgather(c, send, n, sizeof *send, recv, MPI_DOUBLE, "MPI_Allgather(double)", err);
 }
 
 int comm_allgather_i32(struct comm *c, const int32_t *send, size_t n, int32_t *recv,
                        struct herr *err)
 {
-    return allgather(c, send, n, recv, MPI_INT32_T, "MPI_Allgather(int32)", err);
+    return allgather(c, send, n, sizeof *send, recv, MPI_INT32_T, "MPI_Allgather(int32)", err);
 }
 
 int comm_allgather_bytes(struct comm *c, const void *send, size_t bytes, void *recv,
                          struct herr *err)
 {
-    return allgather(c, send, bytes, recv, MPI_BYTE, "MPI_Allgather(bytes)", err);
+    return allgather(c, send, bytes, 1, recv, MPI_BYTE, "MPI_Allgather(bytes)", err);
 }
 
 int comm_allreduce_sum_f32(struct comm *c, float *buf, size_t n, struct herr *err)
@@ -341,6 +383,11 @@ static int scatter_gather(struct comm *c, int gather, float *send, const size_t 
                           float *recv, int root, struct herr *err)
 {
     const char *what = gather ? "MPI_Gatherv(float)" : "MPI_Scatterv(float)";
+    if (c->size == 1) { /* one block, the root's own: in place unless both are given */
+        if (send && recv && send != recv)
+            memmove(recv, send, counts[0] * sizeof(float));
+        return 0;
+    }
     int *icounts = malloc(2 * (size_t)c->size * sizeof *icounts);
     if (!icounts)
         return herr_set(err, "%s: out of memory", what);
@@ -381,6 +428,8 @@ int comm_scatterv_f32(struct comm *c, const float *send, const size_t *counts, f
 
 int comm_barrier(struct comm *c, struct herr *err)
 {
+    if (c->size == 1)
+        return 0;
     double t0 = watch_begin(c, "MPI_Barrier");
     int rc = MPI_Barrier(MPI_COMM_WORLD);
     watch_end(c, t0);

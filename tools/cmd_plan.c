@@ -180,25 +180,33 @@ static int split(char *list, char **items, int cap)
 }
 
 /* The GEMM rate of the backend and the process's resident size before it. */
-static int measure(const struct plan_settings *s, const struct train_config *tc,
-                   double *gflops, double *baseline, char *src, size_t cap)
+/* The GEMM rate, and the resident size of a trainer process before its model:
+ * `baseline` for one rank (no MPI: a heft started without a launcher does not
+ * initialize it), `mpi_extra` on top for a rank under MPI (its runtime's
+ * buffers; 0 when heft has no MPI or no plan has more than one rank). */
+static int measure(const struct plan_settings *s, const struct train_config *tc, int many_ranks,
+                   double *gflops, double *baseline, double *mpi_extra, char *src, size_t cap)
 {
     struct herr err = { { 0 } };
-    struct comm *comm = NULL;
-    /* MPI's share of a trainer process counts in the baseline */
-    if (comm_init(&comm, NULL, NULL, &err)) {
-        fprintf(stderr, "heft plan: %s\n", err.msg);
-        return 1;
-    }
     struct backend_options bo = { .name = tc->backend, .device = tc->device,
                                   .threads = tc->threads };
     struct backend *be = backend_create(&bo, &err);
     if (!be) {
         fprintf(stderr, "heft plan: --backend %s: %s\n", tc->backend, err.msg);
-        comm_finalize(comm);
         return 1;
     }
     *baseline = peak_rss_bytes();
+    *mpi_extra = 0;
+    struct comm *comm = NULL;
+    if (many_ranks)
+        setenv("HEFT_MPI", "1", 1); /* initialize MPI here as a launched rank would */
+    if (comm_init(&comm, NULL, NULL, &err)) {
+        fprintf(stderr, "heft plan: %s\n", err.msg);
+        be->ops->destroy(be);
+        return 1;
+    }
+    if (many_ranks)
+        *mpi_extra = peak_rss_bytes() - *baseline;
     if (s->gemm_gflops > 0) {
         *gflops = s->gemm_gflops;
         snprintf(src, cap, "given");
@@ -247,9 +255,12 @@ static int plan_all(struct plan_settings *s, struct train_config *tc)
         fprintf(stderr, "heft plan: --model and --ranks need at least one value\n");
         return 2;
     }
-    double gflops = 0, baseline = 0;
+    int many_ranks = 0;
+    for (int j = 0; j < nr; j++)
+        many_ranks |= atoi(ranks[j]) > 1;
+    double gflops = 0, baseline = 0, mpi_extra = 0;
     char src[64];
-    if (measure(s, tc, &gflops, &baseline, src, sizeof src))
+    if (measure(s, tc, many_ranks, &gflops, &baseline, &mpi_extra, src, sizeof src))
         return 1;
     if (nm * nr > 1)
         print_row_header();
@@ -267,7 +278,7 @@ static int plan_all(struct plan_settings *s, struct train_config *tc)
                 .ranks = (int)w, .batch = tc->batch, .seq = tc->seq,
                 .grad_accum = tc->grad_accum, .zero1 = tc->zero1, .gemm_gflops = gflops,
                 .efficiency = s->efficiency, .link_gbps = s->link_gbps,
-                .baseline_bytes = baseline,
+                .baseline_bytes = baseline + (w > 1 ? mpi_extra : 0),
             };
             struct plan p;
             struct herr err = { { 0 } };
