@@ -25,7 +25,7 @@ static void describe_run(struct trainer *t)
         fprintf(f, " %s", dataset_domain_name(t->ds, d));
     fprintf(f, "; %llu train windows of %d tokens\n",
             (unsigned long long)loader_num_windows(t->ld), t->cfg.seq);
-    fprintf(f, "heft: backend %s (%s); GEMM rate %.1f GFLOP/s (measured, the MFU ceiling)\n",
+    fprintf(f, "heft: backend %s (%s); GEMM rate %.1f GFLOP/s (measured; the MFU ceiling)\n",
             t->be->name, t->be->device, t->gemm_gflops);
     if (!strcmp(t->be->name, "cpu") && cpu_blas_core_is_fallback())
         fprintf(f, "heft: note: OpenBLAS runs its generic '%s' kernels on this CPU, several times "
