@@ -3,12 +3,15 @@
  *
  * Determinism: every output element is produced by exactly one loop iteration
  * with a fixed internal order, so results do not depend on the thread count.
+ * Row reductions are `omp simd` reductions: the compiler may split them into
+ * vector lanes, a fixed order for a given build, so still deterministic.
  * Reductions across rows (bias and norm-gain gradients, token embeddings) are
  * therefore parallelized over column blocks, never over rows. */
 #include <math.h>
 #include <string.h>
 
 #include "backends/cpu/cpu_internal.h"
+#include "backends/cpu/cpu_math.h"
 
 /* Column block width for reductions over rows: wide enough to stream a row's
  * chunk with vector loads, narrow enough to give every thread work. */
@@ -58,8 +61,10 @@ void cpu_row_sums(struct backend *be, dptr out_p, dptr in_p, int R, int K)
 #pragma omp parallel for schedule(static) num_threads(cpu_threads(be))
     for (int r = 0; r < R; r++) {
         double acc = 0.0; /* these sums feed the reweighting: keep them exact-ish */
+        const float *row = in + (size_t)r * K;
+#pragma omp simd reduction(+ : acc)
         for (int k = 0; k < K; k++)
-            acc += in[(size_t)r * K + k];
+            acc += row[k];
         out[r] = (float)acc;
     }
 }
@@ -129,10 +134,12 @@ void cpu_layernorm_forward(struct backend *be, dptr out_p, dptr mean_p, dptr rst
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
         float m = 0.0f;
+#pragma omp simd reduction(+ : m)
         for (int c = 0; c < C; c++)
             m += x[c];
         m /= C;
         float var = 0.0f; /* two passes: no cancellation for large means */
+#pragma omp simd reduction(+ : var)
         for (int c = 0; c < C; c++)
             var += (x[c] - m) * (x[c] - m);
         var /= C;
@@ -165,6 +172,7 @@ void cpu_layernorm_backward(struct backend *be, dptr dinp_p, dptr dw_p, dptr db_
         const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
         float m = mean[n], s = rstd[n];
         float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
+#pragma omp simd reduction(+ : dnorm_mean, dnorm_norm_mean)
         for (int c = 0; c < C; c++) {
             float dnorm = w[c] * dy[c];
             dnorm_mean += dnorm;
@@ -210,7 +218,7 @@ void cpu_gelu_forward(struct backend *be, dptr out_p, dptr inp_p, size_t n)
 #pragma omp parallel for schedule(static) num_threads(cpu_threads(be))
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
-        out[i] = 0.5f * v * (1.0f + tanhf(GELU_SCALE * (v + 0.044715f * v * v * v)));
+        out[i] = 0.5f * v * (1.0f + cpu_tanhf(GELU_SCALE * (v + 0.044715f * v * v * v)));
     }
 }
 
@@ -223,8 +231,8 @@ void cpu_gelu_backward(struct backend *be, dptr dinp_p, dptr inp_p, dptr dout_p,
 #pragma omp parallel for schedule(static) num_threads(cpu_threads(be))
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
-        float th = tanhf(GELU_SCALE * (v + 0.044715f * v * v * v));
-        float sech2 = 1.0f - th * th;
+        float u = GELU_SCALE * (v + 0.044715f * v * v * v);
+        float th = cpu_tanhf(u), sech2 = cpu_sech2f(u);
         float grad = 0.5f * (1.0f + th) +
                      0.5f * v * sech2 * GELU_SCALE * (1.0f + 3.0f * 0.044715f * v * v);
         dinp[i] = grad * dout[i];
@@ -244,11 +252,13 @@ void cpu_softmax_causal_forward(struct backend *be, dptr att_p, dptr pre_p, int 
         const float *x = pre + (size_t)r * T;
         float *y = att + (size_t)r * T;
         float mx = x[0];
+#pragma omp simd reduction(max : mx)
         for (int j = 1; j <= i; j++)
             mx = x[j] > mx ? x[j] : mx;
         float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
         for (int j = 0; j <= i; j++) {
-            y[j] = expf(x[j] - mx);
+            y[j] = cpu_expf(x[j] - mx);
             sum += y[j];
         }
         float inv = 1.0f / sum;
@@ -273,6 +283,7 @@ void cpu_softmax_causal_backward(struct backend *be, dptr dpre_p, dptr datt_p, d
         const float *a = att + (size_t)r * T, *da = datt + (size_t)r * T;
         float *dp = dpre + (size_t)r * T;
         float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
         for (int j = 0; j <= i; j++)
             dot += a[j] * da[j];
         for (int j = 0; j <= i; j++)

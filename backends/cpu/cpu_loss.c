@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "backends/cpu/cpu_internal.h"
+#include "backends/cpu/cpu_math.h"
 
 void cpu_crossentropy_forward(struct backend *be, dptr losses_p, dptr lse_p, dptr logits_p,
                               dptr targets_p, int N, int V, int Vp)
@@ -18,11 +19,13 @@ void cpu_crossentropy_forward(struct backend *be, dptr losses_p, dptr lse_p, dpt
     for (int n = 0; n < N; n++) {
         const float *z = logits + (size_t)n * Vp;
         float mx = z[0];
+#pragma omp simd reduction(max : mx)
         for (int v = 1; v < V; v++)
             mx = z[v] > mx ? z[v] : mx;
         double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
         for (int v = 0; v < V; v++)
-            sum += expf(z[v] - mx);
+            sum += cpu_expf(z[v] - mx);
         float l = mx + (float)log(sum);
         lse[n] = l;
         int t = targets[n];
@@ -52,8 +55,9 @@ void cpu_crossentropy_backward(struct backend *be, dptr dlogits_p, dptr logits_p
             continue;
         }
         float l = lse[n];
+#pragma omp simd
         for (int v = 0; v < V; v++)
-            dz[v] = s * expf(z[v] - l);
+            dz[v] = s * cpu_expf(z[v] - l);
         dz[t] -= s;
         for (int v = V; v < Vp; v++)
             dz[v] = 0.0f;

@@ -42,6 +42,7 @@ double cpu_sum_squares(struct backend *be, dptr x_p, size_t n)
     for (long c = 0; c < chunks; c++) {
         size_t i0 = (size_t)c * chunk, i1 = i0 + chunk < n ? i0 + chunk : n;
         double acc = 0.0;
+#pragma omp simd reduction(+ : acc)
         for (size_t i = i0; i < i1; i++)
             acc += (double)x[i] * x[i];
         partial[c] = acc;
