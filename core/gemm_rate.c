@@ -21,13 +21,20 @@ double gemm_rate_measure_shape(struct backend *be, int m, int n, int k, int reps
     if (!be->failed) {
         be->ops->fill(be, a, 0.5f, (size_t)m * k);
         be->ops->fill(be, b, 0.25f, (size_t)k * n);
-        for (int r = 0; r <= reps; r++) {
-            double t0 = gemm_rate_clock();
-            be->ops->gemm(be, 0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n, NULL);
-            be->ops->finish(be);
-            double dt = gemm_rate_clock() - t0;
-            double rate = 2.0 * m * n * k / dt / 1e9;
-            if (r > 0 && rate > best) /* r == 0 warms up */
+        /* one untimed call (it may compile kernels), then `reps` rounds of
+         * back-to-back calls lasting at least 0.1 s each: single calls of a
+         * few milliseconds are at the mercy of thread wake-ups */
+        for (int r = 0; r <= reps && !be->failed; r++) {
+            double t0 = gemm_rate_clock(), dt;
+            int calls = 0;
+            do {
+                be->ops->gemm(be, 0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n, NULL);
+                be->ops->finish(be);
+                calls++;
+                dt = gemm_rate_clock() - t0;
+            } while (r > 0 && dt < 0.1);
+            double rate = 2.0 * m * n * k * calls / dt / 1e9;
+            if (r > 0 && rate > best)
                 best = rate;
         }
     }

@@ -6,8 +6,9 @@
 #include "backends/backend.h"
 
 /* GFLOP/s of an n x n x n sgemm on the backend: one untimed warm-up call (it
- * may compile kernels), then the best of `reps` timed calls. Returns 0 when
- * the buffers cannot be allocated (the caller then reports no MFU). */
+ * may compile kernels), then the best of `reps` rounds of back-to-back calls
+ * of at least 0.1 s each. Returns 0 when the buffers cannot be allocated (the
+ * caller then reports no MFU). */
 double gemm_rate_measure(struct backend *be, int n, int reps);
 
 /* Same, for an (m, k) x (k, n) product, e.g. a model's own GEMM shapes. */
