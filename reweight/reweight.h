@@ -38,6 +38,36 @@
  *   If all valid losses are equal every strategy gives 1/N_v (f is constant; no
  *   sample is below the mean; the top-q cut is a pure tie).
  *
+ * OUTLIER CUT (outlier_k > 0; every strategy)
+ *   Let m be the median of the valid losses and s = 1.4826 median_i |l_i - m|
+ *   (the MAD, scaled to estimate a standard deviation). A valid sample with
+ *   l_i > m + outlier_k * s is an outlier: its weight is exactly 0, and every
+ *   rule above (l_min, l_max, the mean, the top-q cut, N_v of uniform, the
+ *   sum to 1) works on the other valid samples, the "active" ones, as if the
+ *   outliers were not there. s = 0 (half the losses or more equal) cuts
+ *   nothing. Why: a sample whose loss sits far above the rest (random bytes,
+ *   corrupt text) is unlearnable, yet linupper, linear, topq and dro give it
+ *   the largest weight. Only the high side is cut. The median and MAD have a
+ *   breakdown point of 50 %, so the cut holds however many outliers a batch
+ *   has, up to half. Caveat: a learnable group whose losses stay that far
+ *   above the rest is cut too and gets no gradient while it is; pick a k the
+ *   spread of the real data does not reach (3 to 5). Statistics count the
+ *   outliers in n_outliers (and n_zero_weight) and report the cut.
+ *
+ * DOMAIN CENTERING (domain_ema > 0; the loss-shape strategies; needs domain ids)
+ *   The loss-shape strategies use x_i = l_i - mu_d(i) instead of l_i in h
+ *   (x_min, x_max over the active samples): each loss is measured against a
+ *   running mean mu_d of its own domain's loss, kept in the state. A domain
+ *   not seen before uses its mean over this call's valid samples. After every
+ *   successful call, warm-up included (so the means are ready when
+ *   reweighting starts), each domain d with valid samples in the call is
+ *   updated: mu_d <- e mu_d + (1 - e) (their mean loss), e = domain_ema, or
+ *   set to that mean on its first appearance. Why: with raw losses an
+ *   intrinsically easy domain always looks "low loss" and is starved, and an
+ *   unlearnable one is chased; centered, only differences within a domain
+ *   move weight, and every domain keeps a mean weight near 1. rw_compute
+ *   fails when domain_ema > 0 and no domain ids are given.
+ *
  * WARM-UP (steps count from 0; step < warmup_steps is "in warm-up")
  *   RW_WARMUP_UNIFORM   uniform weights during warm-up.
  *   RW_WARMUP_R_STEP    temperature r_start during warm-up, r after.
@@ -62,8 +92,9 @@
 
 /* Domains reported separately in rw_stats. */
 #define RW_MAX_DOMAINS 64
-/* Bytes written by rw_state_serialize() (format version 1). */
-#define RW_STATE_SERIAL_SIZE 28
+/* Bytes written by rw_state_serialize() (format version 2; version 1, 28
+ * bytes, is still read). */
+#define RW_STATE_SERIAL_SIZE 548
 
 enum rw_strategy {
     RW_UNIFORM, RW_LINUPPER, RW_QUADRATIC, RW_EXTREMES, RW_LINEAR,
@@ -93,10 +124,13 @@ struct rw_config {
     double topq_q;                   /* in (0, 1]: fraction of samples kept by topq */
     double dro_tau;                  /* > 0: DRO temperature */
     uint64_t seed;                   /* seeds the state's RNG (InfoBatch) */
+    double outlier_k;                /* >= 0: outlier cut in robust std devs (0 = off) */
+    double domain_ema;               /* in [0, 1): decay of the domain means (0 = off) */
 };
 
 /* uniform, r = 0.4 (the paper's GPT-2 choice), no warm-up (mode uniform),
- * r_start = 100, infobatch_prune = 0.5, topq_q = 0.5, dro_tau = 1, seed = 1234. */
+ * r_start = 100, infobatch_prune = 0.5, topq_q = 0.5, dro_tau = 1, seed = 1234,
+ * no outlier cut, no domain centering. */
 void rw_config_default(struct rw_config *c);
 /* Fails naming the field and its value: r <= 0, q outside (0,1], ... */
 int rw_config_validate(const struct rw_config *c, struct herr *err);
@@ -105,6 +139,8 @@ int rw_config_validate(const struct rw_config *c, struct herr *err);
 struct rw_state {
     uint64_t rng;    /* splitmix64 counter, advanced only by InfoBatch draws */
     uint64_t calls;  /* successful rw_compute() calls with this state */
+    uint64_t domain_seen;               /* bit d: domain_mean[d] is set (centering) */
+    double domain_mean[RW_MAX_DOMAINS]; /* running mean loss per domain (centering) */
 };
 
 void rw_state_init(struct rw_state *s, const struct rw_config *c);
@@ -112,8 +148,9 @@ void rw_state_init(struct rw_state *s, const struct rw_config *c);
  * returns its size (RW_STATE_SERIAL_SIZE). Writes nothing if cap is too small
  * (buf may then be NULL) but still returns the size needed. */
 size_t rw_state_serialize(const struct rw_state *s, unsigned char *buf, size_t cap);
-/* Reads what rw_state_serialize wrote; a short or over-long buffer, a wrong
- * magic, an unknown version or a checksum mismatch fails and leaves s as it was. */
+/* Reads what rw_state_serialize wrote (or a version-1 state, which has no
+ * domain means); a buffer of the wrong size for its version, a wrong magic,
+ * an unknown version or a checksum mismatch fails and leaves s as it was. */
 int rw_state_deserialize(struct rw_state *s, const unsigned char *buf, size_t len, struct herr *err);
 
 /* The strategy and temperature one step actually uses, after warm-up. */
@@ -143,7 +180,10 @@ struct rw_stats {
     double r_used;         /* see struct rw_schedule */
     enum rw_strategy strategy_used;
     int n, n_valid, n_nonfinite, n_empty;
-    int n_zero_weight;     /* valid samples given weight 0 (infobatch, topq, underflow) */
+    int n_zero_weight;     /* valid samples given weight 0 (infobatch, topq, outliers,
+                              underflow) */
+    int n_outliers;        /* valid samples left out by the outlier cut */
+    double outlier_cut;    /* the cut m + k s; +inf when off or s = 0 */
     int num_domains;       /* 0 when no domain ids were given */
     struct rw_domain_stats domain[RW_MAX_DOMAINS];
 };
@@ -154,8 +194,9 @@ struct rw_stats {
  *   domains  (N)  domain id of each sample in [0, num_domains), or NULL
  *   weights  (N)  output
  * Fails (weights and state untouched) on an invalid config, N < 0, step < 0, a
- * negative token count or an out-of-range domain id. Advances the state's RNG
- * (infobatch only) and its call counter. */
+ * negative token count, an out-of-range domain id, or domain centering without
+ * domain ids. Advances the state's RNG (infobatch only), its call counter and
+ * (centering only) its domain means. */
 int rw_compute(const struct rw_config *cfg, struct rw_state *state, long step,
                const double *losses, const int *ntokens, const int *domains,
                int num_domains, int N, double *weights, struct rw_stats *stats,

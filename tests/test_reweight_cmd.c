@@ -158,6 +158,7 @@ START_TEST(every_option_reaches_the_config)
         { "--strategy", "infobatch", "--seed", "99" },
         { "--strategy", "topq", "--topq-q", "0.25" },
         { "--strategy", "dro", "--dro-tau", "0.3" },
+        { "--strategy", "linupper", "--outlier-k", "0.5" },
     };
     struct rw_config c;
     rw_config_default(&c);
@@ -177,7 +178,8 @@ START_TEST(every_option_reaches_the_config)
     case 6: c.strategy = RW_INFOBATCH; c.infobatch_prune = 0.9; break;
     case 7: c.strategy = RW_INFOBATCH; c.seed = 99; break;
     case 8: c.strategy = RW_TOPQ; c.topq_q = 0.25; break;
-    default: c.strategy = RW_DRO; c.dro_tau = 0.3; break;
+    case 9: c.strategy = RW_DRO; c.dro_tau = 0.3; break;
+    default: c.strategy = RW_LINUPPER; c.outlier_k = 0.5; break; /* cuts 2.5, 3 and 4 */
     }
     double want[8], dflt[8];
     struct rw_state s;
@@ -212,6 +214,31 @@ START_TEST(every_option_reaches_the_config)
 }
 END_TEST
 
+/* Domain centering reaches the library with the input's domain ids: the
+ * weights are test_reweight_robust's first call (python: e=math.exp(-1);
+ * e/(2+2*e), 1/(2+2*e)), where raw losses would favour domain 1. */
+START_TEST(domain_ema_uses_the_domain_column)
+{
+    static const double want[4] = { 0.13447071068499755, 0.36552928931500245,
+                                    0.13447071068499755, 0.36552928931500245 };
+    char *argv[] = { "weights", "--strategy", "linupper", "--r", "1", "--domain-ema", "0.5",
+                     NULL };
+    struct result r;
+    run(&r, "1 1 0\n2 1 0\n5 1 1\n6 1 1\n", argv);
+    ck_assert_msg(r.rc == 0, "%s", r.err);
+    int rows = 0;
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        double weight;
+        if (line[0] == '#')
+            continue;
+        ck_assert(sscanf(line, "%*d %*f %*d %*s %lf", &weight) == 1);
+        ck_assert_msg(fabs(weight - want[rows]) < 1e-15, "row %d: %.17g", rows, weight);
+        rows++;
+    }
+    ck_assert_int_eq(rows, 4);
+}
+END_TEST
+
 /* Usage errors: exit 2, nothing on stdout, exactly one line on stderr that
  * names the problem. */
 static const struct {
@@ -235,6 +262,9 @@ static const struct {
     { { "/nonexistent/losses.txt" }, NULL, "cannot open '/nonexistent/losses.txt'" },
     { { "a.txt", "b.txt" }, NULL, "more than one input file ('a.txt' and 'b.txt')" },
     { { "--step", "-3" }, "1\n", "step -3" },
+    { { "--outlier-k", "-1" }, "1\n", "outlier_k = -1" },
+    { { "--domain-ema", "0.5" }, "1\n2\n", "needs the samples' domain ids" },
+    { { "--domain-ema", "1" }, "1 1 0\n", "domain_ema = 1 must be in [0, 1)" },
 };
 
 START_TEST(usage_error_is_one_line_exit_2)
@@ -261,7 +291,8 @@ static Suite *cmd_suite(void)
     tcase_add_test(tc, help_prints_usage);
     tcase_add_test(tc, file_input_gives_the_library_weights);
     tcase_add_test(tc, stdin_input_and_warmup);
-    tcase_add_loop_test(tc, every_option_reaches_the_config, 0, 10);
+    tcase_add_loop_test(tc, every_option_reaches_the_config, 0, 11);
+    tcase_add_test(tc, domain_ema_uses_the_domain_column);
     tcase_add_loop_test(tc, usage_error_is_one_line_exit_2, 0,
                         (int)(sizeof usage_errors / sizeof usage_errors[0]));
     suite_add_tcase(s, tc);
