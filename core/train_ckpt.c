@@ -197,14 +197,15 @@ static int restore_from(struct trainer *t, struct ckpt_reader *r, const char *pa
         return herr_wrap(err, "checkpoint %s: ", path);
     struct device_stream sp = { t->be, t->model.params }, sm = { t->be, t->opt.m },
                          sv = { t->be, t->opt.v };
+    /* the reader's messages name the file and section already */
     if (ckpt_reader_read_stream(r, "params", consume_to_device, &sp, err) ||
         ckpt_reader_read_stream(r, "adam_m", consume_to_device, &sm, err) ||
         ckpt_reader_read_stream(r, "adam_v", consume_to_device, &sv, err))
-        return herr_wrap(err, "checkpoint %s: ", path);
+        return -1;
     void *rw = NULL;
     size_t rw_len = 0;
     if (ckpt_reader_read_alloc(r, "reweight", &rw, &rw_len, err))
-        return herr_wrap(err, "checkpoint %s: ", path);
+        return -1;
     int rc = rw_state_deserialize(&t->rwstate, rw, rw_len, err);
     free(rw);
     if (rc)

@@ -37,7 +37,7 @@ static const struct opt_spec options[] = {
     { "beta2", OPT_DOUBLE, F(beta2), 0, 0.999999, "X", "AdamW beta2" },
     { "adam-eps", OPT_DOUBLE, F(adam_eps), 1e-30, 1, "X", "AdamW epsilon" },
     { "grad-clip", OPT_DOUBLE, F(grad_clip), 0, 1e12, "X", "max gradient norm (0 = off)" },
-    OPT_HEADING("Reweighting (see docs/REWEIGHTING.md)"),
+    OPT_HEADING("Reweighting (docs/REWEIGHTING.md)"),
     { "reweight", OPT_STRING, F(reweight), 1, 0, "NAME",
       "uniform linupper quadratic extremes linear infobatch topq dro" },
     { "r", OPT_DOUBLE, F(r), 1e-6, 1e12, "X", "softmax temperature of the weights" },
@@ -110,7 +110,7 @@ void train_config_default(struct train_config *c)
     c->dro_tau = 1.0;
     c->seed = 1337;
     strcpy(c->backend, "cpu");
-    c->ckpt_every = 0;
+    c->ckpt_every = 100;
     c->keep = 2;
     c->val_every = 100;
     c->val_batches = 8;

@@ -50,9 +50,19 @@ static int merge_resume_config(struct train_config *cfg, const char *dir, int ar
                                  "keeps its settings: drop the flag, or start a new run with --out",
                             s->name, b, dir, s->name, a);
     }
-    /* a resumed run writes where it was saved unless told otherwise */
-    if (!strcmp(merged.out, recorded.out) || !merged.out[0])
+    /* a resumed run writes where it was saved (the directory of a checkpoint
+     * file given by name) unless told otherwise */
+    if (!strcmp(merged.out, recorded.out) || !merged.out[0]) {
+        struct stat st;
         snprintf(merged.out, sizeof merged.out, "%s", dir);
+        if (stat(dir, &st) == 0 && S_ISREG(st.st_mode)) {
+            char *slash = strrchr(merged.out, '/');
+            if (slash)
+                *slash = '\0';
+            else
+                strcpy(merged.out, ".");
+        }
+    }
     snprintf(merged.resume, sizeof merged.resume, "%s", dir);
     *cfg = merged;
     return 0;

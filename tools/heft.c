@@ -55,7 +55,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(name, commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "heft: unknown command '%s'\n\n", name);
-    usage(stderr);
+    fprintf(stderr, "heft: unknown command '%s' (commands:", name);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(stderr, " %s", commands[i].name);
+    fprintf(stderr, "; see heft --help)\n");
     return 2;
 }
