@@ -169,7 +169,9 @@ def main():
     r.add_argument("--lr-warmup", type=int, default=20)
     r.add_argument("--val-every", type=int, default=40)
     r.add_argument("--val-batches", type=int, default=4, help="batches per domain (0 = whole split)")
-    r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--threads", type=int, default=1,
+                   help="heft threads (default 1: on a shared machine two OpenMP threads "
+                   "stall each other whenever another program takes a core)")
     r.add_argument("--heft", help="heft program (default: build/heft of this tree, else PATH)")
     r.add_argument("extra", nargs="*", help="more heft train flags, after --")
     a = ap.parse_args()

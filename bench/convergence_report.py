@@ -17,6 +17,13 @@ For each mix (RESULTS/<mix>/) and arm (RESULTS/<mix>/<arm>/seed<S>/metrics.jsonl
              of its final value, normally the last step), per seed; mean, sd,
              min..max over the seeds. Defined only when every seed reaches it.
   per domain final validation loss of every real domain (mean over seeds).
+  uniform-equivalent steps (with --lengths): the baseline trained for other
+             numbers of steps S, each with its full learning-rate schedule,
+             gives final losses L(S); an arm's final loss matched on that
+             curve (linear in log S between the lengths run) is the number of
+             baseline steps it is worth. 1 - S_run / S_equivalent is a
+             speed-up that does not penalize an arm for the schedule's final
+             annealing drop, which every run only gets at its own end.
   weights    mean N*w of every domain (1 = a uniform share) over the steps
              after the reweighting warm-up, from the trainer's per-step
              "train" lines (sample-weighted: sum n_d N*w_d / sum n_d).
@@ -129,6 +136,43 @@ def domain_weights(run, first, last=None):
     return {d: (a[1] / a[0], a[2] / a[0]) for d, a in acc.items() if a[0] > 0}
 
 
+def equivalent_steps(points, loss):
+    """points: [(S, final loss of the baseline trained S steps)]. The S at
+    which the baseline reaches `loss`, linear in log S between the points;
+    (S, "") inside their range, else the nearest end and ">" or "<"."""
+    pts = sorted(points)
+    if loss < pts[-1][1]:
+        return pts[-1][0], ">"
+    if loss > pts[0][1]:
+        return pts[0][0], "<"
+    for (s0, l0), (s1, l1) in zip(pts, pts[1:]):
+        if l1 <= loss <= l0:
+            t = 0.0 if l0 == l1 else (l0 - loss) / (l0 - l1)
+            return math.exp(math.log(s0) + t * (math.log(s1) - math.log(s0))), ""
+    return None, "?"  # the baseline's loss does not fall with S
+
+
+def add_equivalents(res, base_runs, length_runs):
+    """Adds uniform-equivalent steps to every arm of res. length_runs:
+    {seed: [(S, final loss)]} of the baseline at other lengths."""
+    for arm, r in res.items():
+        vals = []
+        for s, p in r["seeds"].items():
+            if s not in length_runs or s not in base_runs:
+                continue
+            b = base_runs[s]
+            pts = length_runs[s] + [(b["val"][-1][0], b["val"][-1][1])]
+            eq, bound = equivalent_steps(pts, p["final"])
+            p["equiv_steps"], p["equiv_bound"] = eq, bound
+            if eq is not None:
+                p["equiv_speedup"] = 1 - p["final_step"] / eq
+                vals.append((p["equiv_speedup"], bound))
+        if vals:
+            r["equiv_speedup_mean"] = mean([v for v, _ in vals])
+            r["equiv_speedup_sd"] = sd([v for v, _ in vals])
+            r["equiv_bounded"] = sum(1 for _, b in vals if b)
+
+
 def analyse(arms, baseline):
     """Per-seed and aggregate figures of one mix."""
     if baseline not in arms:
@@ -195,10 +239,12 @@ def pct(x):
 
 def table(mix, res, baseline, order):
     arms = [a for a in order if a in res]
+    equiv = any("equiv_speedup_mean" in res[a] for a in arms)
     lines = ["#### mix `%s`: validation loss (mean over real domains) and speed-up vs %s"
              % (mix, baseline), "",
              "| arm | seeds | final val loss | Δ vs %s (paired) | steps to %s's final | speed-up mean ± sd | min .. max |"
-             % (baseline, baseline), "| --- | --- | --- | --- | --- | --- | --- |"]
+             % (baseline, baseline) + (" %s-equivalent speed-up |" % baseline if equiv else ""),
+             "| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if equiv else "")]
     for a in arms:
         r = res[a]
         steps = [r["seeds"][s]["steps"] for s in sorted(r["seeds"])]
@@ -210,9 +256,17 @@ def table(mix, res, baseline, order):
             sp = "never in %d of %d seeds" % (r["n"] - r["reached"], r["n"])
         rng = "%s .. %s" % (pct(r["speedup_min"]), pct(r["speedup_max"])) \
             if r["speedup_min"] is not None else "–"
-        lines.append("| %s | %d | %s ± %s | %s ± %s | %s | %s | %s |" % (
+        eq = ""
+        if equiv:
+            eq = " – |"
+            if "equiv_speedup_mean" in r:
+                eq = " %s ± %s%s |" % (pct(r["equiv_speedup_mean"]),
+                                       fmt(100 * r["equiv_speedup_sd"], "%.0f %%"),
+                                       " (%d beyond the lengths run)" % r["equiv_bounded"]
+                                       if r["equiv_bounded"] else "")
+        lines.append("| %s | %d | %s ± %s | %s ± %s | %s | %s | %s |%s" % (
             a, r["n"], fmt(r["final_mean"]), fmt(r["final_sd"]), fmt(r["delta_mean"], "%+.4f"),
-            fmt(r["delta_sd"]), steps_txt, sp, rng))
+            fmt(r["delta_sd"]), steps_txt, sp, rng, eq))
     doms = sorted({d for a in arms for d in res[a]["domains_final"]},
                   key=lambda d: list(res[baseline]["domains_final"]).index(d)
                   if d in res[baseline]["domains_final"] else 99)
@@ -427,6 +481,8 @@ def main():
     ap.add_argument("--jsonl", help="write per-seed and per-arm figures here")
     ap.add_argument("--plots", help="write the PNG plots into this directory")
     ap.add_argument("--bin", type=int, default=25, help="steps per bin of the weight plots")
+    ap.add_argument("--lengths", help="comma-separated results directories holding "
+                    "<mix>/<baseline>/seed<S> runs of other lengths (uniform-equivalent steps)")
     a = ap.parse_args()
     data = load(a.results, [m for m in a.mixes.split(",") if m])
     if not data:
@@ -434,6 +490,13 @@ def main():
     md, records = [], []
     for mix, arms in data.items():
         res = analyse(arms, a.baseline)
+        if a.lengths:
+            lengths = {}
+            for d in a.lengths.split(","):
+                for s, run in load(d, [mix]).get(mix, {}).get(a.baseline, {}).items():
+                    lengths.setdefault(s, []).append((run["val"][-1][0], run["val"][-1][1]))
+            if lengths:
+                add_equivalents(res, arms[a.baseline], lengths)
         order = a.order.split(",") if a.order else \
             [a.baseline] + sorted(x for x in res if x != a.baseline)
         order += sorted(x for x in res if x not in order)
