@@ -57,7 +57,8 @@ def read_run(path):
                 run["val"].append((rec["step"], rec["loss"], rec.get("domains", {})))
             elif t == "train":
                 run["train"].append((rec["step"], rec["rw"].get("strategy", "uniform"),
-                                     rec.get("domains", {})))
+                                     rec.get("domains", {}), rec["rw"].get("ess", 1.0),
+                                     rec["rw"].get("n_zero_weight", 0) / max(1, rec["rw"].get("n", 1))))
     run["val"].sort(key=lambda v: v[0])
     return run
 
@@ -115,17 +116,25 @@ def crossing(val, target):
 
 def rw_start(run):
     """First step with a non-uniform rule (None for a uniform run)."""
-    for step, strategy, _ in run["train"]:
+    for step, strategy, *_ in run["train"]:
         if strategy != "uniform":
             return step
     return None
+
+
+def rw_means(run, first):
+    """Mean ESS and share of zero-weight samples over steps >= first."""
+    rows = [(t[3], t[4]) for t in run["train"] if t[0] >= first]
+    if not rows:
+        return 1.0, 0.0
+    return mean([r[0] for r in rows]), mean([r[1] for r in rows])
 
 
 def domain_weights(run, first, last=None):
     """Sample-weighted mean N*w and mean train loss per domain over steps
     [first, last)."""
     acc = {}
-    for step, _, doms in run["train"]:
+    for step, _, doms, *_ in run["train"]:
         if step < first or (last is not None and step >= last):
             continue
         for d, v in doms.items():
@@ -201,6 +210,7 @@ def analyse(arms, baseline):
                 "rw_start": start,
                 "weights": domain_weights(run, start if start is not None else 0),
             }
+            per[s]["ess"], per[s]["zero_share"] = rw_means(run, start if start is not None else 0)
         if not per:
             continue
         sp = [p["speedup"] for p in per.values()]
@@ -223,6 +233,8 @@ def analyse(arms, baseline):
                                        if d in p["domains_final"]]) for d in doms},
             "weights": {d: mean([p["weights"][d][0] for p in per.values() if d in p["weights"]])
                         for d in wdoms},
+            "ess": mean([p["ess"] for p in per.values()]),
+            "zero_share": mean([p["zero_share"] for p in per.values()]),
         }
     return out
 
@@ -289,11 +301,13 @@ def table(mix, res, baseline, order):
             if d not in wd:
                 wd.append(d)
     lines += ["", "#### mix `%s`: mean weight N·w per domain after the reweighting warm-up "
-              "(1 = uniform share)" % mix, "",
-              "| arm | " + " | ".join(wd) + " |", "| --- |" + " --- |" * len(wd)]
+              "(1 = uniform share); ESS/N; share of samples with weight 0" % mix, "",
+              "| arm | " + " | ".join(wd) + " | ESS/N | w = 0 |",
+              "| --- |" + " --- |" * (len(wd) + 2)]
     for a in arms:
-        lines.append("| %s | %s |" % (a, " | ".join(fmt(res[a]["weights"].get(d), "%.2f")
-                                                   for d in wd)))
+        lines.append("| %s | %s | %.2f | %.1f %% |" % (
+            a, " | ".join(fmt(res[a]["weights"].get(d), "%.2f") for d in wd), res[a]["ess"],
+            100 * res[a]["zero_share"]))
     return "\n".join(lines) + "\n"
 
 
