@@ -36,15 +36,20 @@ ARMS = {
     "infobatch":    "--reweight infobatch --infobatch-prune 0.5 --rw-warmup {W}",
     "topq":         "--reweight topq --topq 0.5 --rw-warmup {W}",
     "dro":          "--reweight dro --dro-tau 1 --rw-warmup {W}",
-    # heft's robust variant: LinUpper on the samples left after the outlier cut
-    "robust":       "--reweight linupper --r 0.4 --rw-warmup {W} --rw-outlier-k 3",
+    # heft's robust variant: LinUpper without the domains whose samples are
+    # mostly loss outliers (the outlier cut by domain)
+    "robust":       "--reweight linupper --r 0.4 --rw-warmup {W} --rw-outlier-k 3 --rw-outlier-domains",
+    "robust_r1":    "--reweight linupper --r 1 --rw-warmup {W} --rw-outlier-k 3 --rw-outlier-domains",
+    # the cut by domain alone: uniform weights on the domains it keeps
+    "uniform_cut":  "--reweight uniform --rw-outlier-k 3 --rw-outlier-domains",
+    # the cut per sample (every loss above median + 3 robust sd), measured to
+    # show why the cut acts on domains
+    "robust_sample":      "--reweight linupper --r 0.4 --rw-warmup {W} --rw-outlier-k 3",
+    "uniform_cut_sample": "--reweight uniform --rw-outlier-k 3",
     # LinUpper variants METHOD.md asks about
     "linupper_r1":  "--reweight linupper --r 1 --rw-warmup {W}",
     "linupper_wu3": "--reweight linupper --r 0.4 --rw-warmup {W3}",
     "linupper_dom": "--reweight linupper --r 0.4 --rw-warmup {W} --rw-domain-ema 0.9",
-    # the outlier cut alone (a loss-truncation filter), and the same milder
-    "uniform_cut":  "--reweight uniform --rw-outlier-k 3",
-    "robust_r1":    "--reweight linupper --r 1 --rw-warmup {W} --rw-outlier-k 3",
     # reference: uniform on the real domains alone (a perfect dup/noise filter)
     "oracle":       "--reweight uniform --data {CORPUS}/real",
 }

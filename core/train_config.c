@@ -53,6 +53,8 @@ static const struct opt_spec options[] = {
     { "dro-tau", OPT_DOUBLE, F(dro_tau), 1e-9, 1e12, "X", "dro: temperature of exp(loss/tau)" },
     { "rw-outlier-k", OPT_DOUBLE, F(rw_outlier_k), 0, 1e12, "K",
       "weight 0 for losses above median + K robust std devs (1.4826 MAD); 0 = off" },
+    { "rw-outlier-domains", OPT_FLAG, F(rw_outlier_domains), 0, 1, NULL,
+      "the outlier cut removes whole domains: those with mostly outliers lately" },
     { "rw-domain-ema", OPT_DOUBLE, F(rw_domain_ema), 0, 0.999999, "E",
       "shape rules judge each loss against its domain's running mean (EMA decay E); 0 = off" },
     OPT_HEADING("Run"),

@@ -33,6 +33,7 @@ struct train_config {
     char rw_normalize[OPT_STRING_MAX]; /* "micro" or "step" */
     double infobatch_prune, topq, dro_tau;
     double rw_outlier_k, rw_domain_ema; /* 0 = off */
+    int rw_outlier_domains;             /* the cut removes whole domains */
     /* run */
     uint64_t seed;
     char backend[OPT_STRING_MAX];

@@ -51,8 +51,21 @@
  *   breakdown point of 50 %, so the cut holds however many outliers a batch
  *   has, up to half. Caveat: a learnable group whose losses stay that far
  *   above the rest is cut too and gets no gradient while it is; pick a k the
- *   spread of the real data does not reach (3 to 5). Statistics count the
- *   outliers in n_outliers (and n_zero_weight) and report the cut.
+ *   spread of the real data does not reach, or cut by domain (below).
+ *   Statistics count the cut samples in n_outliers (and n_zero_weight) and
+ *   report the cut m + k s.
+ *
+ *   outlier_by_domain (needs domain ids): the cut then acts on whole domains.
+ *   Each call, every domain d with valid samples updates a running share of
+ *   its samples above m + k s: p_d <- 0.9 p_d + 0.1 (this call's share), or
+ *   this call's share on its first appearance. Every sample of a domain with
+ *   p_d > 1/2 is cut, whatever its own loss, and no other sample is. Why: a
+ *   per-sample cut removes the high-loss tail of real data at every step, and
+ *   what is never trained on keeps its high loss, so it stays cut (measured:
+ *   docs/RESULTS.md); a domain whose samples are mostly outliers (random bytes)
+ *   is unlearnable as a whole, while a real domain is never mostly outliers.
+ *   Once cut, a domain's loss rises (nothing trains it), so it stays cut; a
+ *   domain that falls back below the cut is readmitted after about 7 calls.
  *
  * DOMAIN CENTERING (domain_ema > 0; the loss-shape strategies; needs domain ids)
  *   The loss-shape strategies use x_i = l_i - mu_d(i) instead of l_i in h
@@ -94,7 +107,7 @@
 #define RW_MAX_DOMAINS 64
 /* Bytes written by rw_state_serialize() (format version 2; version 1, 28
  * bytes, is still read). */
-#define RW_STATE_SERIAL_SIZE 548
+#define RW_STATE_SERIAL_SIZE 1068
 
 enum rw_strategy {
     RW_UNIFORM, RW_LINUPPER, RW_QUADRATIC, RW_EXTREMES, RW_LINEAR,
@@ -125,6 +138,7 @@ struct rw_config {
     double dro_tau;                  /* > 0: DRO temperature */
     uint64_t seed;                   /* seeds the state's RNG (InfoBatch) */
     double outlier_k;                /* >= 0: outlier cut in robust std devs (0 = off) */
+    int outlier_by_domain;           /* 1: the cut removes whole domains (needs domain ids) */
     double domain_ema;               /* in [0, 1): decay of the domain means (0 = off) */
 };
 
@@ -140,7 +154,9 @@ struct rw_state {
     uint64_t rng;    /* splitmix64 counter, advanced only by InfoBatch draws */
     uint64_t calls;  /* successful rw_compute() calls with this state */
     uint64_t domain_seen;               /* bit d: domain_mean[d] is set (centering) */
+    uint64_t outlier_seen;              /* bit d: outlier_share[d] is set */
     double domain_mean[RW_MAX_DOMAINS]; /* running mean loss per domain (centering) */
+    double outlier_share[RW_MAX_DOMAINS]; /* running share of outliers (cut by domain) */
 };
 
 void rw_state_init(struct rw_state *s, const struct rw_config *c);
@@ -194,9 +210,9 @@ struct rw_stats {
  *   domains  (N)  domain id of each sample in [0, num_domains), or NULL
  *   weights  (N)  output
  * Fails (weights and state untouched) on an invalid config, N < 0, step < 0, a
- * negative token count, an out-of-range domain id, or domain centering without
- * domain ids. Advances the state's RNG (infobatch only), its call counter and
- * (centering only) its domain means. */
+ * negative token count, an out-of-range domain id, or domain centering or a
+ * cut by domain without domain ids. Advances the state's RNG (infobatch only),
+ * its call counter, and its domain means and outlier shares when those are on. */
 int rw_compute(const struct rw_config *cfg, struct rw_state *state, long step,
                const double *losses, const int *ntokens, const int *domains,
                int num_domains, int N, double *weights, struct rw_stats *stats,

@@ -3,18 +3,18 @@
 
 #include <string.h>
 
-void rw_scan_losses(const double *losses, const int *ntokens, double cut, int N,
+void rw_scan_losses(const double *losses, const int *ntokens, const struct rw_cut *cut, int N,
                     struct rw_scan *out)
 {
     memset(out, 0, sizeof *out);
-    out->cut = cut;
+    out->cut = *cut;
     double sum = 0.0;
     for (int i = 0; i < N; i++) {
         if (ntokens != NULL && ntokens[i] == 0) {
             out->n_empty++;
         } else if (!isfinite(losses[i])) {
             out->n_nonfinite++;
-        } else if (!(losses[i] <= cut)) {
+        } else if (!rw_cut_keeps(cut, losses, i)) {
             out->n_cut++;
         } else {
             if (out->n_valid == 0 || losses[i] < out->lmin)
@@ -84,6 +84,9 @@ static int check_inputs(const struct rw_config *cfg, const struct rw_state *stat
     if (domains == NULL && cfg->domain_ema > 0)
         return herr_set(err, "reweight: domain centering (domain_ema = %g) needs the samples' "
                         "domain ids, and none were given", cfg->domain_ema);
+    if (domains == NULL && cfg->outlier_k > 0 && cfg->outlier_by_domain)
+        return herr_set(err, "reweight: the outlier cut by domain needs the samples' domain "
+                        "ids, and none were given");
     if (domains == NULL)
         return 0;
     if (num_domains < 1 || num_domains > RW_MAX_DOMAINS)
@@ -119,22 +122,30 @@ int rw_compute(const struct rw_config *cfg, struct rw_state *state, long step,
     if (stats != NULL)
         memset(stats, 0, sizeof *stats);  /* rw_stats_fill only sets what applies */
     struct rw_scan all, act;   /* every valid sample; the active ones (after the cut) */
-    rw_scan_losses(losses, ntokens, HUGE_VAL, N, &all);
+    struct rw_cut none = { HUGE_VAL, 0, NULL }, cut = none;
+    rw_scan_losses(losses, ntokens, &none, N, &all);
     struct rw_schedule sch;
     rw_schedule_at(cfg, step, &sch);
 
     /* Quantiles, the outlier cut and the top-q cut need sorted losses; the
      * weights' memory holds them until the weights are written (no allocation). */
     double *sorted = weights; /* (n_valid) */
-    double cut = HUGE_VAL;
+    double threshold_cut = HUGE_VAL;
     if (all.n_valid > 0 && (stats != NULL || cfg->outlier_k > 0)) {
         int n = sorted_active(losses, ntokens, &all, N, sorted);
         if (stats != NULL)
             rw_stats_quantiles(stats, sorted, n);
         if (cfg->outlier_k > 0)
-            cut = rw_outlier_cut(sorted, n, cfg->outlier_k);
+            threshold_cut = rw_outlier_cut(sorted, n, cfg->outlier_k);
     }
-    rw_scan_losses(losses, ntokens, cut, N, &act);
+    if (cfg->outlier_k > 0 && cfg->outlier_by_domain) {
+        cut.domains = rw_outlier_domains(state, threshold_cut, losses, ntokens, domains,
+                                         num_domains, N);
+        cut.ids = domains;
+    } else {
+        cut.cut = threshold_cut;
+    }
+    rw_scan_losses(losses, ntokens, &cut, N, &act);
 
     int k = 0, n_above = 0;
     double threshold = 0.0;
@@ -172,6 +183,7 @@ int rw_compute(const struct rw_config *cfg, struct rw_state *state, long step,
     state->calls++;
 
     if (stats != NULL)
-        rw_stats_fill(stats, &all, &act, &sch, losses, ntokens, domains, num_domains, N, weights);
+        rw_stats_fill(stats, &all, &act, threshold_cut, &sch, losses, ntokens, domains,
+                      num_domains, N, weights);
     return 0;
 }

@@ -13,6 +13,7 @@ void rw_config_default(struct rw_config *c)
     c->dro_tau = 1.0;
     c->seed = 1234;
     c->outlier_k = 0.0;
+    c->outlier_by_domain = 0;
     c->domain_ema = 0.0;
 }
 
@@ -46,6 +47,9 @@ int rw_config_validate(const struct rw_config *c, struct herr *err)
     if (!(isfinite(c->outlier_k) && c->outlier_k >= 0))
         return herr_set(err, "reweight config: outlier_k = %g must be >= 0 (robust standard "
                         "deviations above the median; 0 = no outlier cut)", c->outlier_k);
+    if (c->outlier_by_domain != 0 && c->outlier_by_domain != 1)
+        return herr_set(err, "reweight config: outlier_by_domain = %d must be 0 or 1",
+                        c->outlier_by_domain);
     if (!(c->domain_ema >= 0 && c->domain_ema < 1))
         return herr_set(err, "reweight config: domain_ema = %g must be in [0, 1) (0 = no "
                         "domain centering)", c->domain_ema);

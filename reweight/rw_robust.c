@@ -1,7 +1,8 @@
 /* reweight/rw_robust.c — the two guards against what raw losses mislead a
- * loss-shape rule into (reweight.h): the outlier cut (unlearnable samples
- * keep the highest loss and would get the most weight) and domain centering
- * (an easy domain always looks "low loss" and would be starved). */
+ * loss-shape rule into (reweight.h): the outlier cut, per sample or per
+ * domain (unlearnable samples keep the highest loss and would get the most
+ * weight), and domain centering (an easy domain always looks "low loss" and
+ * would be starved). */
 #include "reweight/rw_internal.h"
 
 /* 1.4826 = 1 / Phi^-1(3/4): the MAD times this estimates the standard
@@ -18,6 +19,38 @@ double rw_outlier_cut(double *sorted, int n, double k)
     if (!(mad > 0))
         return HUGE_VAL;
     return m + k * (MAD_TO_SD * mad);
+}
+
+/* How fast a domain's running outlier share follows its calls (reweight.h):
+ * about the last 10 calls count. */
+static const double OUTLIER_SHARE_DECAY = 0.9;
+
+uint64_t rw_outlier_domains(struct rw_state *st, double cut, const double *losses,
+                            const int *ntokens, const int *domains, int num_domains, int N)
+{
+    int above[RW_MAX_DOMAINS] = { 0 }, count[RW_MAX_DOMAINS] = { 0 };
+    for (int i = 0; i < N; i++) {
+        if (!rw_sample_valid(losses, ntokens, i))
+            continue;
+        count[domains[i]]++;
+        above[domains[i]] += losses[i] > cut;
+    }
+    uint64_t mask = 0;
+    for (int d = 0; d < num_domains; d++) {
+        uint64_t bit = (uint64_t)1 << d;
+        if (count[d] > 0) {
+            double share = (double)above[d] / count[d];
+            if (st->outlier_seen & bit)
+                st->outlier_share[d] = OUTLIER_SHARE_DECAY * st->outlier_share[d] +
+                                       (1.0 - OUTLIER_SHARE_DECAY) * share;
+            else
+                st->outlier_share[d] = share;
+            st->outlier_seen |= bit;
+        }
+        if ((st->outlier_seen & bit) && st->outlier_share[d] > 0.5)
+            mask |= bit;
+    }
+    return mask;
 }
 
 /* Mean loss of every domain over this call's valid samples (index order);

@@ -6,16 +6,25 @@
  *   offset  8  u64      rng
  *   offset 16  u64      calls
  *   offset 24  u64      domain_seen
- *   offset 32  64 x u64 domain_mean, the IEEE-754 bits of each double
- *   offset 544 u32      FNV-1a hash of bytes 0..543
- * Version 1 (heft before domain centering) is the same up to offset 24, where
- * its hash of bytes 0..23 ends it (28 bytes); it reads as no domain means.
+ *   offset 32  u64      outlier_seen
+ *   offset 40  64 x u64 domain_mean, the IEEE-754 bits of each double
+ *   offset 552 64 x u64 outlier_share, likewise
+ *   offset 1064 u32     FNV-1a hash of bytes 0..1063
+ * Version 1 (heft before the per-domain state) is the same up to offset 24,
+ * where its hash of bytes 0..23 ends it (28 bytes); it reads as no domain
+ * means and no outlier shares.
  */
 #include "reweight/rw_internal.h"
 
 #include <string.h>
 
-enum { STATE_VERSION = 2, HASHED_BYTES = 32 + 8 * RW_MAX_DOMAINS, V1_HASHED_BYTES = 24 };
+enum {
+    STATE_VERSION = 2,
+    MEANS_AT = 40,
+    SHARES_AT = MEANS_AT + 8 * RW_MAX_DOMAINS,
+    HASHED_BYTES = SHARES_AT + 8 * RW_MAX_DOMAINS,
+    V1_HASHED_BYTES = 24
+};
 static const unsigned char state_magic[4] = { 'H', 'R', 'W', 'S' };
 
 _Static_assert(RW_STATE_SERIAL_SIZE == HASHED_BYTES + 4, "layout above and the size agree");
@@ -83,8 +92,11 @@ size_t rw_state_serialize(const struct rw_state *s, unsigned char *buf, size_t c
     put_le(buf + 8, s->rng, 8);
     put_le(buf + 16, s->calls, 8);
     put_le(buf + 24, s->domain_seen, 8);
-    for (int d = 0; d < RW_MAX_DOMAINS; d++)
-        put_le(buf + 32 + 8 * d, double_bits(s->domain_mean[d]), 8);
+    put_le(buf + 32, s->outlier_seen, 8);
+    for (int d = 0; d < RW_MAX_DOMAINS; d++) {
+        put_le(buf + MEANS_AT + 8 * d, double_bits(s->domain_mean[d]), 8);
+        put_le(buf + SHARES_AT + 8 * d, double_bits(s->outlier_share[d]), 8);
+    }
     put_le(buf + HASHED_BYTES, fnv1a(buf, HASHED_BYTES), 4);
     return RW_STATE_SERIAL_SIZE;
 }
@@ -114,8 +126,11 @@ int rw_state_deserialize(struct rw_state *s, const unsigned char *buf, size_t le
     t.calls = get_le(buf + 16, 8);
     if (version == STATE_VERSION) {
         t.domain_seen = get_le(buf + 24, 8);
-        for (int d = 0; d < RW_MAX_DOMAINS; d++)
-            t.domain_mean[d] = bits_double(get_le(buf + 32 + 8 * d, 8));
+        t.outlier_seen = get_le(buf + 32, 8);
+        for (int d = 0; d < RW_MAX_DOMAINS; d++) {
+            t.domain_mean[d] = bits_double(get_le(buf + MEANS_AT + 8 * d, 8));
+            t.outlier_share[d] = bits_double(get_le(buf + SHARES_AT + 8 * d, 8));
+        }
     }
     *s = t;
     return 0;

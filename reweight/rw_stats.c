@@ -19,7 +19,7 @@ void rw_stats_quantiles(struct rw_stats *st, const double *sorted, int n)
 }
 
 void rw_stats_fill(struct rw_stats *st, const struct rw_scan *sc, const struct rw_scan *act,
-                   const struct rw_schedule *sch,
+                   double cut, const struct rw_schedule *sch,
                    const double *losses, const int *ntokens, const int *domains, int num_domains,
                    int N, const double *w)
 {
@@ -28,7 +28,7 @@ void rw_stats_fill(struct rw_stats *st, const struct rw_scan *sc, const struct r
     st->n_empty = sc->n_empty;
     st->n_nonfinite = sc->n_nonfinite;
     st->n_outliers = act->n_cut;
-    st->outlier_cut = act->cut;
+    st->outlier_cut = cut;
     st->strategy_used = sch->strategy;
     st->r_used = sch->r;
     st->num_domains = domains != NULL ? num_domains : 0;

@@ -473,10 +473,11 @@ START_TEST(state_serializes_little_endian_and_round_trips)
 {
     struct rw_config c;
     struct rw_state s = { .rng = 0x0102030405060708ull, .calls = 0x1112131415161718ull,
-                          .domain_seen = 0x8000000000000005ull },
+                          .domain_seen = 0x8000000000000005ull, .outlier_seen = 0x3ull },
                     t = { .rng = 0 };
     s.domain_mean[0] = 1.5;   /* bits 0x3FF8000000000000 */
     s.domain_mean[63] = -2.0; /* bits 0xC000000000000000 */
+    s.outlier_share[1] = 0.75; /* bits 0x3FE8000000000000 */
     struct herr e;
     unsigned char buf[RW_STATE_SERIAL_SIZE + 16];
     rw_config_default(&c);
@@ -491,11 +492,15 @@ START_TEST(state_serializes_little_endian_and_round_trips)
         ck_assert_int_eq(buf[16 + i], 0x18 - i);
     }
     ck_assert(buf[24] == 0x05 && buf[31] == 0x80);            /* domain_seen */
-    ck_assert(buf[32 + 6] == 0xF8 && buf[32 + 7] == 0x3F);    /* mean[0] = 1.5 */
-    ck_assert(buf[32 + 8 * 63 + 7] == 0xC0);                  /* mean[63] = -2 */
+    ck_assert(buf[32] == 0x03 && buf[33] == 0x00);            /* outlier_seen */
+    ck_assert(buf[40 + 6] == 0xF8 && buf[40 + 7] == 0x3F);    /* mean[0] = 1.5 */
+    ck_assert(buf[40 + 8 * 63 + 7] == 0xC0);                  /* mean[63] = -2 */
+    ck_assert(buf[552 + 8 + 6] == 0xE8 && buf[552 + 8 + 7] == 0x3F); /* share[1] = .75 */
     ck_assert(rw_state_deserialize(&t, buf, RW_STATE_SERIAL_SIZE, &e) == 0);
     ck_assert(t.rng == s.rng && t.calls == s.calls && t.domain_seen == s.domain_seen);
+    ck_assert(t.outlier_seen == s.outlier_seen);
     ck_assert(memcmp(t.domain_mean, s.domain_mean, sizeof s.domain_mean) == 0);
+    ck_assert(memcmp(t.outlier_share, s.outlier_share, sizeof s.outlier_share) == 0);
 
     /* a restored InfoBatch state continues exactly where the saved one was */
     double L[40], w1[40], w2[40];
@@ -521,7 +526,7 @@ START_TEST(corrupt_or_short_state_is_refused)
     rw_state_serialize(&s, good, sizeof good);
 
     ck_assert(rw_state_deserialize(&t, good, RW_STATE_SERIAL_SIZE - 1, &e) == -1);
-    ck_assert_msg(strstr(e.msg, "547 bytes"), "%s", e.msg);
+    ck_assert_msg(strstr(e.msg, "1067 bytes"), "%s", e.msg);
     ck_assert(rw_state_deserialize(&t, good, RW_STATE_SERIAL_SIZE + 1, &e) == -1);
     ck_assert(rw_state_deserialize(&t, good, 3, &e) == -1);
     ck_assert(rw_state_deserialize(&t, NULL, 28, &e) == -1);
@@ -560,11 +565,13 @@ START_TEST(version_1_state_is_read)
         0x48, 0x52, 0x57, 0x53, 0x01, 0x00, 0x00, 0x00, 0x39, 0x30, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x9f, 0x26, 0x98, 0xc5,
     };
-    struct rw_state t = { .rng = 1, .calls = 2, .domain_seen = 3 };
+    struct rw_state t = { .rng = 1, .calls = 2, .domain_seen = 3, .outlier_seen = 4 };
     t.domain_mean[5] = 7.0;
+    t.outlier_share[2] = 1.0;
     struct herr e;
     ck_assert_msg(rw_state_deserialize(&t, v1, sizeof v1, &e) == 0, "%s", e.msg);
     ck_assert(t.rng == 12345 && t.calls == 6 && t.domain_seen == 0 && t.domain_mean[5] == 0.0);
+    ck_assert(t.outlier_seen == 0 && t.outlier_share[2] == 0.0);
     unsigned char bad[28];
     memcpy(bad, v1, sizeof bad);
     bad[27] ^= 1;

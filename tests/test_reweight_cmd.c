@@ -239,6 +239,28 @@ START_TEST(domain_ema_uses_the_domain_column)
 }
 END_TEST
 
+/* --outlier-domains is a flag: the cut by domain of test_reweight_robust's
+ * first call (domain 1 is all above the cut 2.58434, so all of it is cut). */
+START_TEST(outlier_domains_is_a_flag)
+{
+    char *argv[] = { "weights", "--outlier-k", "3", "--outlier-domains", NULL };
+    struct result r;
+    run(&r, "1.0 1 0\n1.1 1 0\n1.2 1 0\n0.9 1 0\n1.3 1 0\n5.0 1 1\n5.1 1 1\n4.9 1 1\n", argv);
+    ck_assert_msg(r.rc == 0, "%s", r.err);
+    ck_assert_msg(strstr(r.out, "# outlier cut 2.58434: 3 outliers"), "%s", r.out);
+    int rows = 0;
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        double weight;
+        if (line[0] == '#')
+            continue;
+        ck_assert(sscanf(line, "%*d %*f %*d %*s %lf", &weight) == 1);
+        ck_assert_msg(weight == (rows < 5 ? 0.2 : 0.0), "row %d: %.17g", rows, weight);
+        rows++;
+    }
+    ck_assert_int_eq(rows, 8);
+}
+END_TEST
+
 /* Usage errors: exit 2, nothing on stdout, exactly one line on stderr that
  * names the problem. */
 static const struct {
@@ -265,6 +287,8 @@ static const struct {
     { { "--outlier-k", "-1" }, "1\n", "outlier_k = -1" },
     { { "--domain-ema", "0.5" }, "1\n2\n", "needs the samples' domain ids" },
     { { "--domain-ema", "1" }, "1 1 0\n", "domain_ema = 1 must be in [0, 1)" },
+    { { "--outlier-domains=1" }, "1 1 0\n", "--outlier-domains takes no value" },
+    { { "--outlier-k", "3", "--outlier-domains" }, "1\n2\n", "cut by domain needs" },
 };
 
 START_TEST(usage_error_is_one_line_exit_2)
@@ -293,6 +317,7 @@ static Suite *cmd_suite(void)
     tcase_add_test(tc, stdin_input_and_warmup);
     tcase_add_loop_test(tc, every_option_reaches_the_config, 0, 11);
     tcase_add_test(tc, domain_ema_uses_the_domain_column);
+    tcase_add_test(tc, outlier_domains_is_a_flag);
     tcase_add_loop_test(tc, usage_error_is_one_line_exit_2, 0,
                         (int)(sizeof usage_errors / sizeof usage_errors[0]));
     suite_add_tcase(s, tc);

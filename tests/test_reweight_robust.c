@@ -147,6 +147,66 @@ START_TEST(low_outliers_are_kept)
 }
 END_TEST
 
+/* The cut by domain. python: L=[1.0,1.1,1.2,0.9,1.3,5.0,5.1,4.9];
+ *   m=np.quantile(L,.5) -> 1.25; mad -> 0.3; cut=m+3*1.4826*mad -> 2.58434:
+ *   all of domain 1 is above it (share 1 > 1/2: cut), none of domain 0.
+ * Call 2: domain 0 {1.0,1.1,1.2,0.9,9.0}, domain 1 {1.0,1.1,1.2}: m 1.1, mad
+ *   0.1, cut 1.54478; domain 0's 9.0 is above it, but its domain's share is
+ *   .1*.2 = .02, so it stays; domain 1's share is .9*1 + .1*0 = .9: still cut.
+ * Repeating call 2, domain 1's share is .9^(c-1) at call c: .531 at call 7
+ *   (cut), .478 at call 8 (readmitted). */
+START_TEST(cut_by_domain_removes_whole_domains_with_hysteresis)
+{
+    static const int dom[8] = { 0, 0, 0, 0, 0, 1, 1, 1 };
+    static const double L1[8] = { 1.0, 1.1, 1.2, 0.9, 1.3, 5.0, 5.1, 4.9 };
+    static const double L2[8] = { 1.0, 1.1, 1.2, 0.9, 9.0, 1.0, 1.1, 1.2 };
+    struct rw_config c;
+    struct rw_state s;
+    struct rw_stats st;
+    double w[8];
+    config_for(&c, RW_UNIFORM, 1.0, 3.0);
+    c.outlier_by_domain = 1;
+    rw_state_init(&s, &c);
+
+    weigh(&c, &s, 0, L1, dom, 2, 8, w, &st);
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(w[i] == (i < 5 ? 0.2 : 0.0), "call 1 w[%d] = %g", i, w[i]);
+    ck_assert_int_eq(st.n_outliers, 3);
+    ck_assert(fabs(st.outlier_cut - 2.58434) < 1e-12);
+    ck_assert(s.outlier_seen == 3u && s.outlier_share[0] == 0.0 && s.outlier_share[1] == 1.0);
+
+    for (int call = 2; call <= 8; call++) {
+        weigh(&c, &s, call - 1, L2, dom, 2, 8, w, &st);
+        int cut1 = call <= 7;
+        for (int i = 0; i < 8; i++) {
+            double want = i < 5 ? (cut1 ? 0.2 : 0.125) : (cut1 ? 0.0 : 0.125);
+            ck_assert_msg(w[i] == want, "call %d w[%d] = %g, expected %g", call, i, w[i], want);
+        }
+        ck_assert_int_eq(st.n_outliers, cut1 ? 3 : 0);
+        ck_assert(fabs(st.outlier_cut - 1.54478) < 1e-12);
+    }
+    ck_assert(fabs(s.outlier_share[1] - pow(0.9, 7)) < 1e-15);
+}
+END_TEST
+
+START_TEST(cut_by_domain_without_domains_fails)
+{
+    struct rw_config c;
+    struct rw_state s;
+    struct herr e;
+    double w[6] = { 9, 9, 9, 9, 9, 9 };
+    config_for(&c, RW_LINUPPER, 1.0, 3.0);
+    c.outlier_by_domain = 1;
+    rw_state_init(&s, &c);
+    ck_assert(rw_compute(&c, &s, 0, L6, NULL, NULL, 0, 6, w, NULL, &e) == -1);
+    ck_assert_msg(strstr(e.msg, "cut by domain") && strstr(e.msg, "domain ids"), "%s", e.msg);
+    ck_assert(w[0] == 9 && s.calls == 0 && s.outlier_seen == 0);
+    /* without a cut the flag asks for nothing */
+    c.outlier_k = 0.0;
+    ck_assert_msg(rw_compute(&c, &s, 0, L6, NULL, NULL, 0, 6, w, NULL, &e) == 0, "%s", e.msg);
+}
+END_TEST
+
 /* ------------------------------------------------------- domain centering */
 
 /* Domains {0,0,1,1}, linupper r = 1, domain_ema 0.5.
@@ -234,16 +294,19 @@ END_TEST
 
 START_TEST(bad_robust_fields_are_named)
 {
-    static const struct { const char *field; int ema; double v; } bad[] = {
+    static const struct { const char *field; int which; double v; } bad[] = {
         { "outlier_k = ", 0, -1.0 }, { "outlier_k = ", 0, NAN }, { "outlier_k = ", 0, INFINITY },
         { "domain_ema = ", 1, 1.0 }, { "domain_ema = ", 1, -0.1 }, { "domain_ema = ", 1, NAN },
+        { "outlier_by_domain = ", 2, 2 }, { "outlier_by_domain = ", 2, -1 },
     };
     for (size_t t = 0; t < sizeof bad / sizeof bad[0]; t++) {
         struct rw_config c;
         struct herr e = { { 0 } };
         rw_config_default(&c);
-        if (bad[t].ema)
+        if (bad[t].which == 1)
             c.domain_ema = bad[t].v;
+        else if (bad[t].which == 2)
+            c.outlier_by_domain = (int)bad[t].v;
         else
             c.outlier_k = bad[t].v;
         ck_assert_msg(rw_config_validate(&c, &e) == -1, "case %zu accepted", t);
@@ -304,6 +367,42 @@ START_TEST(cut_and_centering_keep_a_distribution)
 }
 END_TEST
 
+/* The cut by domain, every strategy, random batches in which domain 4 is
+ * far above the rest in most calls: the weights form a distribution, and
+ * exactly the samples of the domains whose running share is above 1/2 get 0. */
+START_TEST(cut_by_domain_keeps_a_distribution)
+{
+    enum { N = 40, CALLS = 12 };
+    uint64_t rng = 0xd0d0u + (uint64_t)_i;
+    struct rw_config c;
+    config_for(&c, (enum rw_strategy)_i, 0.4, 3.0);
+    c.outlier_by_domain = 1;
+    struct rw_state s;
+    rw_state_init(&s, &c);
+    for (int t = 0; t < CALLS; t++) {
+        double L[N], w[N];
+        int dom[N];
+        for (int i = 0; i < N; i++) {
+            dom[i] = i % 5;
+            L[i] = 1.0 + next_unit(&rng) + (dom[i] == 4 && t % 6 != 5 ? 10.0 : 0.0);
+        }
+        struct rw_stats st;
+        weigh(&c, &s, t, L, dom, 5, N, w, &st);
+        double sum = 0.0;
+        int zero_cut = 0;
+        for (int i = 0; i < N; i++) {
+            int cut = s.outlier_share[dom[i]] > 0.5;
+            ck_assert_msg(!cut || w[i] == 0.0, "call %d sample %d", t, i);
+            zero_cut += cut;
+            sum += w[i];
+        }
+        ck_assert_msg(fabs(sum - 1.0) < 1e-12, "sum %.17g", sum);
+        ck_assert_int_eq(zero_cut, st.n_outliers);
+        ck_assert_int_eq(zero_cut, N / 5); /* domain 4 only, every call (hysteresis) */
+    }
+}
+END_TEST
+
 static Suite *robust_suite(void)
 {
     Suite *s = suite_create("reweight robust");
@@ -312,6 +411,9 @@ static Suite *robust_suite(void)
     tcase_add_test(tc, cut_above_every_loss_changes_nothing);
     tcase_add_test(tc, zero_mad_cuts_nothing);
     tcase_add_test(tc, low_outliers_are_kept);
+    tcase_add_test(tc, cut_by_domain_removes_whole_domains_with_hysteresis);
+    tcase_add_test(tc, cut_by_domain_without_domains_fails);
+    tcase_add_loop_test(tc, cut_by_domain_keeps_a_distribution, 0, RW_NUM_STRATEGIES);
     tcase_add_test(tc, domain_centering_matches_hand_computation);
     tcase_add_test(tc, domain_means_update_in_warmup_and_survive_a_restart);
     tcase_add_test(tc, domain_centering_without_domains_fails);
