@@ -69,6 +69,24 @@ static void run(struct result *r, const char *input, char **argv)
     fclose(err);
 }
 
+/* The printed sample rows (not '#') must carry exactly the n weights want,
+ * each within tol (0: bit for bit, as %.17g prints them). */
+static void assert_printed_weights(char *out, const double *want, int n, double tol, int tag)
+{
+    int rows = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        double weight;
+        if (line[0] == '#')
+            continue;
+        ck_assert(sscanf(line, "%*d %*f %*d %*s %lf", &weight) == 1);
+        ck_assert_int_lt(rows, n);
+        ck_assert_msg(fabs(weight - want[rows]) <= tol, "case %d row %d: %.17g vs %.17g", tag,
+                      rows, weight, want[rows]);
+        rows++;
+    }
+    ck_assert_int_eq(rows, n);
+}
+
 START_TEST(help_prints_usage)
 {
     char *argv[] = { "weights", "--help", NULL };
@@ -200,17 +218,7 @@ START_TEST(every_option_reaches_the_config)
     struct result r;
     run(&r, input, argv);
     ck_assert_msg(r.rc == 0, "%s", r.err);
-    int rows = 0;
-    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
-        double weight;
-        if (line[0] == '#')
-            continue;
-        ck_assert(sscanf(line, "%*d %*f %*d %*s %lf", &weight) == 1);
-        ck_assert_msg(weight == want[rows], "case %d row %d: %.17g vs %.17g", _i, rows, weight,
-                      want[rows]);
-        rows++;
-    }
-    ck_assert_int_eq(rows, 8);
+    assert_printed_weights(r.out, want, 8, 0.0, _i);
 }
 END_TEST
 
@@ -226,16 +234,7 @@ START_TEST(domain_ema_uses_the_domain_column)
     struct result r;
     run(&r, "1 1 0\n2 1 0\n5 1 1\n6 1 1\n", argv);
     ck_assert_msg(r.rc == 0, "%s", r.err);
-    int rows = 0;
-    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
-        double weight;
-        if (line[0] == '#')
-            continue;
-        ck_assert(sscanf(line, "%*d %*f %*d %*s %lf", &weight) == 1);
-        ck_assert_msg(fabs(weight - want[rows]) < 1e-15, "row %d: %.17g", rows, weight);
-        rows++;
-    }
-    ck_assert_int_eq(rows, 4);
+    assert_printed_weights(r.out, want, 4, 1e-15, 0);
 }
 END_TEST
 
@@ -243,21 +242,13 @@ END_TEST
  * first call (domain 1 is all above the cut 2.58434, so all of it is cut). */
 START_TEST(outlier_domains_is_a_flag)
 {
+    static const double want[8] = { 0.2, 0.2, 0.2, 0.2, 0.2, 0.0, 0.0, 0.0 };
     char *argv[] = { "weights", "--outlier-k", "3", "--outlier-domains", NULL };
     struct result r;
     run(&r, "1.0 1 0\n1.1 1 0\n1.2 1 0\n0.9 1 0\n1.3 1 0\n5.0 1 1\n5.1 1 1\n4.9 1 1\n", argv);
     ck_assert_msg(r.rc == 0, "%s", r.err);
     ck_assert_msg(strstr(r.out, "# outlier cut 2.58434: 3 outliers"), "%s", r.out);
-    int rows = 0;
-    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
-        double weight;
-        if (line[0] == '#')
-            continue;
-        ck_assert(sscanf(line, "%*d %*f %*d %*s %lf", &weight) == 1);
-        ck_assert_msg(weight == (rows < 5 ? 0.2 : 0.0), "row %d: %.17g", rows, weight);
-        rows++;
-    }
-    ck_assert_int_eq(rows, 8);
+    assert_printed_weights(r.out, want, 8, 0.0, 0);
 }
 END_TEST
 

@@ -189,24 +189,6 @@ START_TEST(cut_by_domain_removes_whole_domains_with_hysteresis)
 }
 END_TEST
 
-START_TEST(cut_by_domain_without_domains_fails)
-{
-    struct rw_config c;
-    struct rw_state s;
-    struct herr e;
-    double w[6] = { 9, 9, 9, 9, 9, 9 };
-    config_for(&c, RW_LINUPPER, 1.0, 3.0);
-    c.outlier_by_domain = 1;
-    rw_state_init(&s, &c);
-    ck_assert(rw_compute(&c, &s, 0, L6, NULL, NULL, 0, 6, w, NULL, &e) == -1);
-    ck_assert_msg(strstr(e.msg, "cut by domain") && strstr(e.msg, "domain ids"), "%s", e.msg);
-    ck_assert(w[0] == 9 && s.calls == 0 && s.outlier_seen == 0);
-    /* without a cut the flag asks for nothing */
-    c.outlier_k = 0.0;
-    ck_assert_msg(rw_compute(&c, &s, 0, L6, NULL, NULL, 0, 6, w, NULL, &e) == 0, "%s", e.msg);
-}
-END_TEST
-
 /* ------------------------------------------------------- domain centering */
 
 /* Domains {0,0,1,1}, linupper r = 1, domain_ema 0.5.
@@ -277,18 +259,26 @@ START_TEST(domain_means_update_in_warmup_and_survive_a_restart)
 }
 END_TEST
 
-START_TEST(domain_centering_without_domains_fails)
+/* Both per-domain features need domain ids: without them rw_compute fails,
+ * naming the feature, and touches neither weights nor state. */
+START_TEST(per_domain_features_without_domains_fail)
 {
     struct rw_config c;
     struct rw_state s;
     struct herr e;
     double w[6] = { 9, 9, 9, 9, 9, 9 };
-    config_for(&c, RW_LINUPPER, 1.0, 0.0);
-    c.domain_ema = 0.9;
+    config_for(&c, RW_LINUPPER, 1.0, _i == 0 ? 0.0 : 3.0);
+    c.domain_ema = _i == 0 ? 0.9 : 0.0;
+    c.outlier_by_domain = _i == 1;
     rw_state_init(&s, &c);
     ck_assert(rw_compute(&c, &s, 0, L6, NULL, NULL, 0, 6, w, NULL, &e) == -1);
-    ck_assert_msg(strstr(e.msg, "domain centering") && strstr(e.msg, "domain ids"), "%s", e.msg);
-    ck_assert(w[0] == 9 && s.calls == 0 && s.domain_seen == 0);
+    ck_assert_msg(strstr(e.msg, _i == 0 ? "domain centering" : "cut by domain") &&
+                  strstr(e.msg, "domain ids"), "%s", e.msg);
+    ck_assert(w[0] == 9 && s.calls == 0 && s.domain_seen == 0 && s.outlier_seen == 0);
+    /* the domain flag without a cut asks for nothing */
+    c.outlier_k = 0.0;
+    c.domain_ema = 0.0;
+    ck_assert_msg(rw_compute(&c, &s, 0, L6, NULL, NULL, 0, 6, w, NULL, &e) == 0, "%s", e.msg);
 }
 END_TEST
 
@@ -412,11 +402,10 @@ static Suite *robust_suite(void)
     tcase_add_test(tc, zero_mad_cuts_nothing);
     tcase_add_test(tc, low_outliers_are_kept);
     tcase_add_test(tc, cut_by_domain_removes_whole_domains_with_hysteresis);
-    tcase_add_test(tc, cut_by_domain_without_domains_fails);
     tcase_add_loop_test(tc, cut_by_domain_keeps_a_distribution, 0, RW_NUM_STRATEGIES);
     tcase_add_test(tc, domain_centering_matches_hand_computation);
     tcase_add_test(tc, domain_means_update_in_warmup_and_survive_a_restart);
-    tcase_add_test(tc, domain_centering_without_domains_fails);
+    tcase_add_loop_test(tc, per_domain_features_without_domains_fail, 0, 2);
     tcase_add_test(tc, bad_robust_fields_are_named);
     tcase_add_loop_test(tc, cut_and_centering_keep_a_distribution, 0, RW_NUM_STRATEGIES);
     suite_add_tcase(s, tc);
