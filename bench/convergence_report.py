@@ -82,6 +82,16 @@ def load(results, mixes):
                 run = read_run(f)
                 if run["val"]:
                     arms.setdefault(arm, {})[int(sd[4:])] = run
+        # a run still in progress (or killed) has not validated at the last
+        # step the others reached: left out, and said so
+        last = max((r["val"][-1][0] for seeds in arms.values() for r in seeds.values()), default=0)
+        for arm in list(arms):
+            for s in [s for s, r in arms[arm].items() if r["val"][-1][0] < last]:
+                print("convergence_report: %s/%s/seed%d stops at step %d of %d: left out"
+                      % (mix, arm, s, arms[arm][s]["val"][-1][0], last), file=sys.stderr)
+                del arms[arm][s]
+            if not arms[arm]:
+                del arms[arm]
         if arms:
             data[mix] = arms
     return data
