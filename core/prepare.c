@@ -279,6 +279,23 @@ static int check_options(const struct prepare_options *o, struct herr *err)
         if (!S_ISREG(st.st_mode))
             return herr_set(err, "input %s is not a regular file", o->inputs[i].path);
     }
+    for (int k = 0; k < o->ntrain_only; k++) {
+        int found = 0;
+        for (int i = 0; i < o->ninputs && !found; i++)
+            found = strcmp(o->inputs[i].domain, o->train_only[k]) == 0;
+        if (!found)
+            return herr_set(err, "train-only domain '%s' has no input file (give it with "
+                            "--input %s=FILE, or check the spelling)", o->train_only[k],
+                            o->train_only[k]);
+    }
+    return 0;
+}
+
+static int is_train_only(const struct prepare_options *o, const char *domain)
+{
+    for (int k = 0; k < o->ntrain_only; k++)
+        if (strcmp(o->train_only[k], domain) == 0)
+            return 1;
     return 0;
 }
 
@@ -310,12 +327,13 @@ static int prepare_domain(const struct prepare_options *o, struct prepare_domain
         if (strcmp(o->inputs[i].domain, st->name) == 0 &&
             walk_input(o->inputs[i].path, o->split, NULL, 0, &docs, &total, err))
             return -1;
-    const uint64_t val = (uint64_t)llround((double)total * o->val_fraction);
+    const double fraction = is_train_only(o, st->name) ? 0.0 : o->val_fraction;
+    const uint64_t val = (uint64_t)llround((double)total * fraction);
     const uint64_t train = total - val;
     if (train < 2)
         return herr_set(err, "domain %s: %llu train tokens, fewer than the 2 a training "
                         "window needs", st->name, (unsigned long long)train);
-    if (o->val_fraction > 0 && val < 2)
+    if (fraction > 0 && val < 2)
         return herr_set(err, "domain %s: %llu tokens give a validation split of %llu tokens "
                         "(needs 2); use more text or --val-fraction 0", st->name,
                         (unsigned long long)total, (unsigned long long)val);

@@ -11,7 +11,10 @@
  * Split: the last val_fraction of each domain's token stream (inputs in the
  * order given, round(n * fraction) tokens) becomes its validation split, the
  * rest train: deterministic, exact, and the same in every run. Order inputs
- * so that the tail is representative.
+ * so that the tail is representative. Domains named in `train_only` get no
+ * validation split at all (all their tokens train): synthetic or filler
+ * domains whose validation loss should not enter the headline validation
+ * loss, which averages over the domains that have validation data.
  *
  * Output: <out>/<split>_<domain>_<NNNNNN>.bin llm.c shards of at most
  * shard_tokens tokens, and <out>/dataset.txt (core/manifest.h), written last,
@@ -55,6 +58,8 @@ struct prepare_options {
     enum doc_split split;
     uint64_t shard_tokens; /* >= 1 */
     int force;
+    const char *const *train_only; /* (ntrain_only) domain names; each must have an input */
+    int ntrain_only;
 };
 
 struct prepare_domain_stats {

@@ -32,6 +32,8 @@ struct train_config {
     double rw_r_start;
     char rw_normalize[OPT_STRING_MAX]; /* "micro" or "step" */
     double infobatch_prune, topq, dro_tau;
+    double rw_outlier_k, rw_domain_ema; /* 0 = off */
+    int rw_outlier_domains;             /* the cut removes whole domains */
     /* run */
     uint64_t seed;
     char backend[OPT_STRING_MAX];

@@ -178,6 +178,9 @@ static int build_reweight_config(struct trainer *t, struct herr *err)
     r->infobatch_prune = c->infobatch_prune;
     r->topq_q = c->topq;
     r->dro_tau = c->dro_tau;
+    r->outlier_k = c->rw_outlier_k;
+    r->outlier_by_domain = c->rw_outlier_domains;
+    r->domain_ema = c->rw_domain_ema;
     r->seed = c->seed;
     if (rw_config_validate(r, err))
         return -1;

@@ -38,6 +38,49 @@
  *   If all valid losses are equal every strategy gives 1/N_v (f is constant; no
  *   sample is below the mean; the top-q cut is a pure tie).
  *
+ * OUTLIER CUT (outlier_k > 0; every strategy)
+ *   Let m be the median of the valid losses and s = 1.4826 median_i |l_i - m|
+ *   (the MAD, scaled to estimate a standard deviation). A valid sample with
+ *   l_i > m + outlier_k * s is an outlier: its weight is exactly 0, and every
+ *   rule above (l_min, l_max, the mean, the top-q cut, N_v of uniform, the
+ *   sum to 1) works on the other valid samples, the "active" ones, as if the
+ *   outliers were not there. s = 0 (half the losses or more equal) cuts
+ *   nothing. Why: a sample whose loss sits far above the rest (random bytes,
+ *   corrupt text) is unlearnable, yet linupper, linear, topq and dro give it
+ *   the largest weight. Only the high side is cut. The median and MAD have a
+ *   breakdown point of 50 %, so the cut holds however many outliers a batch
+ *   has, up to half. Caveat: a learnable group whose losses stay that far
+ *   above the rest is cut too and gets no gradient while it is; pick a k the
+ *   spread of the real data does not reach, or cut by domain (below).
+ *   Statistics count the cut samples in n_outliers (and n_zero_weight) and
+ *   report the cut m + k s.
+ *
+ *   outlier_by_domain (needs domain ids): the cut then acts on whole domains.
+ *   Each call, every domain d with valid samples updates a running share of
+ *   its samples above m + k s: p_d <- 0.9 p_d + 0.1 (this call's share), or
+ *   this call's share on its first appearance. Every sample of a domain with
+ *   p_d > 1/2 is cut, whatever its own loss, and no other sample is. Why: a
+ *   per-sample cut removes the high-loss tail of real data at every step, and
+ *   what is never trained on keeps its high loss, so it stays cut (measured:
+ *   docs/RESULTS.md); a domain whose samples are mostly outliers (random bytes)
+ *   is unlearnable as a whole, while a real domain is never mostly outliers.
+ *   Once cut, a domain's loss rises (nothing trains it), so it stays cut; a
+ *   domain that falls back below the cut is readmitted after about 7 calls.
+ *
+ * DOMAIN CENTERING (domain_ema > 0; the loss-shape strategies; needs domain ids)
+ *   The loss-shape strategies use x_i = l_i - mu_d(i) instead of l_i in h
+ *   (x_min, x_max over the active samples): each loss is measured against a
+ *   running mean mu_d of its own domain's loss, kept in the state. A domain
+ *   not seen before uses its mean over this call's valid samples. After every
+ *   successful call, warm-up included (so the means are ready when
+ *   reweighting starts), each domain d with valid samples in the call is
+ *   updated: mu_d <- e mu_d + (1 - e) (their mean loss), e = domain_ema, or
+ *   set to that mean on its first appearance. Why: with raw losses an
+ *   intrinsically easy domain always looks "low loss" and is starved, and an
+ *   unlearnable one is chased; centered, only differences within a domain
+ *   move weight, and every domain keeps a mean weight near 1. rw_compute
+ *   fails when domain_ema > 0 and no domain ids are given.
+ *
  * WARM-UP (steps count from 0; step < warmup_steps is "in warm-up")
  *   RW_WARMUP_UNIFORM   uniform weights during warm-up.
  *   RW_WARMUP_R_STEP    temperature r_start during warm-up, r after.
@@ -62,8 +105,9 @@
 
 /* Domains reported separately in rw_stats. */
 #define RW_MAX_DOMAINS 64
-/* Bytes written by rw_state_serialize() (format version 1). */
-#define RW_STATE_SERIAL_SIZE 28
+/* Bytes written by rw_state_serialize() (format version 2; version 1, 28
+ * bytes, is still read). */
+#define RW_STATE_SERIAL_SIZE 1068
 
 enum rw_strategy {
     RW_UNIFORM, RW_LINUPPER, RW_QUADRATIC, RW_EXTREMES, RW_LINEAR,
@@ -93,10 +137,14 @@ struct rw_config {
     double topq_q;                   /* in (0, 1]: fraction of samples kept by topq */
     double dro_tau;                  /* > 0: DRO temperature */
     uint64_t seed;                   /* seeds the state's RNG (InfoBatch) */
+    double outlier_k;                /* >= 0: outlier cut in robust std devs (0 = off) */
+    int outlier_by_domain;           /* 1: the cut removes whole domains (needs domain ids) */
+    double domain_ema;               /* in [0, 1): decay of the domain means (0 = off) */
 };
 
 /* uniform, r = 0.4 (the paper's GPT-2 choice), no warm-up (mode uniform),
- * r_start = 100, infobatch_prune = 0.5, topq_q = 0.5, dro_tau = 1, seed = 1234. */
+ * r_start = 100, infobatch_prune = 0.5, topq_q = 0.5, dro_tau = 1, seed = 1234,
+ * no outlier cut, no domain centering. */
 void rw_config_default(struct rw_config *c);
 /* Fails naming the field and its value: r <= 0, q outside (0,1], ... */
 int rw_config_validate(const struct rw_config *c, struct herr *err);
@@ -105,6 +153,10 @@ int rw_config_validate(const struct rw_config *c, struct herr *err);
 struct rw_state {
     uint64_t rng;    /* splitmix64 counter, advanced only by InfoBatch draws */
     uint64_t calls;  /* successful rw_compute() calls with this state */
+    uint64_t domain_seen;               /* bit d: domain_mean[d] is set (centering) */
+    uint64_t outlier_seen;              /* bit d: outlier_share[d] is set */
+    double domain_mean[RW_MAX_DOMAINS]; /* running mean loss per domain (centering) */
+    double outlier_share[RW_MAX_DOMAINS]; /* running share of outliers (cut by domain) */
 };
 
 void rw_state_init(struct rw_state *s, const struct rw_config *c);
@@ -112,8 +164,9 @@ void rw_state_init(struct rw_state *s, const struct rw_config *c);
  * returns its size (RW_STATE_SERIAL_SIZE). Writes nothing if cap is too small
  * (buf may then be NULL) but still returns the size needed. */
 size_t rw_state_serialize(const struct rw_state *s, unsigned char *buf, size_t cap);
-/* Reads what rw_state_serialize wrote; a short or over-long buffer, a wrong
- * magic, an unknown version or a checksum mismatch fails and leaves s as it was. */
+/* Reads what rw_state_serialize wrote (or a version-1 state, which has no
+ * domain means); a buffer of the wrong size for its version, a wrong magic,
+ * an unknown version or a checksum mismatch fails and leaves s as it was. */
 int rw_state_deserialize(struct rw_state *s, const unsigned char *buf, size_t len, struct herr *err);
 
 /* The strategy and temperature one step actually uses, after warm-up. */
@@ -143,7 +196,10 @@ struct rw_stats {
     double r_used;         /* see struct rw_schedule */
     enum rw_strategy strategy_used;
     int n, n_valid, n_nonfinite, n_empty;
-    int n_zero_weight;     /* valid samples given weight 0 (infobatch, topq, underflow) */
+    int n_zero_weight;     /* valid samples given weight 0 (infobatch, topq, outliers,
+                              underflow) */
+    int n_outliers;        /* valid samples left out by the outlier cut */
+    double outlier_cut;    /* the cut m + k s; +inf when off or s = 0 */
     int num_domains;       /* 0 when no domain ids were given */
     struct rw_domain_stats domain[RW_MAX_DOMAINS];
 };
@@ -154,8 +210,9 @@ struct rw_stats {
  *   domains  (N)  domain id of each sample in [0, num_domains), or NULL
  *   weights  (N)  output
  * Fails (weights and state untouched) on an invalid config, N < 0, step < 0, a
- * negative token count or an out-of-range domain id. Advances the state's RNG
- * (infobatch only) and its call counter. */
+ * negative token count, an out-of-range domain id, or domain centering or a
+ * cut by domain without domain ids. Advances the state's RNG (infobatch only),
+ * its call counter, and its domain means and outlier shares when those are on. */
 int rw_compute(const struct rw_config *cfg, struct rw_state *state, long step,
                const double *losses, const int *ntokens, const int *domains,
                int num_domains, int N, double *weights, struct rw_stats *stats,

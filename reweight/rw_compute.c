@@ -3,15 +3,19 @@
 
 #include <string.h>
 
-void rw_scan_losses(const double *losses, const int *ntokens, int N, struct rw_scan *out)
+void rw_scan_losses(const double *losses, const int *ntokens, const struct rw_cut *cut, int N,
+                    struct rw_scan *out)
 {
     memset(out, 0, sizeof *out);
+    out->cut = *cut;
     double sum = 0.0;
     for (int i = 0; i < N; i++) {
         if (ntokens != NULL && ntokens[i] == 0) {
             out->n_empty++;
         } else if (!isfinite(losses[i])) {
             out->n_nonfinite++;
+        } else if (!rw_cut_keeps(cut, losses, i)) {
+            out->n_cut++;
         } else {
             if (out->n_valid == 0 || losses[i] < out->lmin)
                 out->lmin = losses[i];
@@ -29,8 +33,7 @@ void rw_scan_losses(const double *losses, const int *ntokens, int N, struct rw_s
     }
 }
 
-/* Sorts a (n) ascending in place: a heapsort, because glibc's qsort allocates
- * for arrays over 1 KiB and a training step must not. Equal values (only -0.0
+/* A heapsort, because glibc's qsort allocates for arrays over 1 KiB. Equal values (only -0.0
  * and +0.0 differ in bits) are interchangeable for every use of the sorted
  * copy: the quantiles' a + t (b - a) and the top-q cut's comparisons. */
 static void sift_down(double *a, int root, int n)
@@ -46,7 +49,7 @@ static void sift_down(double *a, int root, int n)
     }
 }
 
-static void sort_ascending(double *a, int n)
+void rw_sort_ascending(double *a, int n)
 {
     for (int i = n / 2 - 1; i >= 0; i--)
         sift_down(a, i, n);
@@ -78,6 +81,12 @@ static int check_inputs(const struct rw_config *cfg, const struct rw_state *stat
         if (ntokens[i] < 0)
             return herr_set(err, "reweight: sample %d has a negative token count (%d)", i,
                             ntokens[i]);
+    if (domains == NULL && cfg->domain_ema > 0)
+        return herr_set(err, "reweight: domain centering (domain_ema = %g) needs the samples' "
+                        "domain ids, and none were given", cfg->domain_ema);
+    if (domains == NULL && cfg->outlier_k > 0 && cfg->outlier_by_domain)
+        return herr_set(err, "reweight: the outlier cut by domain needs the samples' domain "
+                        "ids, and none were given");
     if (domains == NULL)
         return 0;
     if (num_domains < 1 || num_domains > RW_MAX_DOMAINS)
@@ -90,6 +99,18 @@ static int check_inputs(const struct rw_config *cfg, const struct rw_state *stat
     return 0;
 }
 
+/* Copies the active losses (n of them) into sorted and sorts them. */
+static int sorted_active(const double *losses, const int *ntokens, const struct rw_scan *sc,
+                         int N, double *sorted)
+{
+    int n = 0;
+    for (int i = 0; i < N; i++)
+        if (rw_sample_active(losses, ntokens, sc, i))
+            sorted[n++] = losses[i];
+    rw_sort_ascending(sorted, n);
+    return n;
+}
+
 int rw_compute(const struct rw_config *cfg, struct rw_state *state, long step,
                const double *losses, const int *ntokens, const int *domains,
                int num_domains, int N, double *weights, struct rw_stats *stats,
@@ -100,47 +121,69 @@ int rw_compute(const struct rw_config *cfg, struct rw_state *state, long step,
 
     if (stats != NULL)
         memset(stats, 0, sizeof *stats);  /* rw_stats_fill only sets what applies */
-    struct rw_scan sc;
-    rw_scan_losses(losses, ntokens, N, &sc);
+    struct rw_scan all, act;   /* every valid sample; the active ones (after the cut) */
+    struct rw_cut none = { HUGE_VAL, 0, NULL }, cut = none;
+    rw_scan_losses(losses, ntokens, &none, N, &all);
     struct rw_schedule sch;
     rw_schedule_at(cfg, step, &sch);
 
-    /* Quantiles and the top-q cut need the valid losses sorted; the weights'
-     * memory holds them until the weights are written (no allocation). */
-    int k = 0, n_above = 0;
-    double threshold = 0.0;
-    if (sc.n_valid > 0 && (stats != NULL || sch.strategy == RW_TOPQ)) {
-        double *sorted = weights; /* (n_valid) */
-        int n = 0;
-        for (int i = 0; i < N; i++)
-            if (rw_sample_valid(losses, ntokens, i))
-                sorted[n++] = losses[i];
-        sort_ascending(sorted, n);
+    /* Quantiles, the outlier cut and the top-q cut need sorted losses; the
+     * weights' memory holds them until the weights are written (no allocation). */
+    double *sorted = weights; /* (n_valid) */
+    double threshold_cut = HUGE_VAL;
+    if (all.n_valid > 0 && (stats != NULL || cfg->outlier_k > 0)) {
+        int n = sorted_active(losses, ntokens, &all, N, sorted);
         if (stats != NULL)
             rw_stats_quantiles(stats, sorted, n);
+        if (cfg->outlier_k > 0)
+            threshold_cut = rw_outlier_cut(sorted, n, cfg->outlier_k);
+    }
+    if (cfg->outlier_k > 0 && cfg->outlier_by_domain) {
+        cut.domains = rw_outlier_domains(state, threshold_cut, losses, ntokens, domains,
+                                         num_domains, N);
+        cut.ids = domains;
+    } else {
+        cut.cut = threshold_cut;
+    }
+    rw_scan_losses(losses, ntokens, &cut, N, &act);
+
+    int k = 0, n_above = 0;
+    double threshold = 0.0;
+    if (act.n_valid > 0 && sch.strategy == RW_TOPQ) {
+        int n = sorted_active(losses, ntokens, &act, N, sorted);
         k = rw_topq_count(cfg->topq_q, n);
         threshold = sorted[n - k];
         for (int j = n - 1; j >= 0 && sorted[j] > threshold; j--)
             n_above++;
     }
 
-    if (sc.n_valid == 0) {
+    if (act.n_valid == 0) {
         for (int i = 0; i < N; i++)
             weights[i] = 0.0;
-    } else if (sch.strategy == RW_UNIFORM || sc.lmax == sc.lmin) {
-        rw_weights_uniform(losses, ntokens, N, sc.n_valid, weights);
+    } else if (sch.strategy == RW_UNIFORM || act.lmax == act.lmin) {
+        rw_weights_uniform(losses, ntokens, N, &act, weights);
+    } else if (rw_strategy_uses_r(sch.strategy) && cfg->domain_ema > 0) {
+        double xmin, xmax;
+        rw_domain_scores(state, losses, ntokens, domains, num_domains, N, &act, weights, &xmin,
+                         &xmax);
+        rw_weights_shape(sch.strategy, sch.r, losses, ntokens, weights, xmin, xmax, N, &act,
+                         weights);
     } else if (rw_strategy_uses_r(sch.strategy)) {
-        rw_weights_shape(sch.strategy, sch.r, losses, ntokens, N, &sc, weights);
+        rw_weights_shape(sch.strategy, sch.r, losses, ntokens, losses, act.lmin, act.lmax, N,
+                         &act, weights);
     } else if (sch.strategy == RW_INFOBATCH) {
-        rw_weights_infobatch(cfg->infobatch_prune, &state->rng, losses, ntokens, N, &sc, weights);
+        rw_weights_infobatch(cfg->infobatch_prune, &state->rng, losses, ntokens, N, &act, weights);
     } else if (sch.strategy == RW_TOPQ) {
-        rw_weights_topq(k, threshold, n_above, losses, ntokens, N, weights);
+        rw_weights_topq(k, threshold, n_above, losses, ntokens, N, &act, weights);
     } else {
-        rw_weights_dro(sch.r, losses, ntokens, N, &sc, weights);
+        rw_weights_dro(sch.r, losses, ntokens, N, &act, weights);
     }
+    if (cfg->domain_ema > 0)
+        rw_domain_update(state, cfg->domain_ema, losses, ntokens, domains, num_domains, N);
     state->calls++;
 
     if (stats != NULL)
-        rw_stats_fill(stats, &sc, &sch, losses, ntokens, domains, num_domains, N, weights);
+        rw_stats_fill(stats, &all, &act, threshold_cut, &sch, losses, ntokens, domains,
+                      num_domains, N, weights);
     return 0;
 }

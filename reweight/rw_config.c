@@ -12,6 +12,9 @@ void rw_config_default(struct rw_config *c)
     c->topq_q = 0.5;
     c->dro_tau = 1.0;
     c->seed = 1234;
+    c->outlier_k = 0.0;
+    c->outlier_by_domain = 0;
+    c->domain_ema = 0.0;
 }
 
 /* Every field is checked whatever the strategy, so that a config which is
@@ -41,5 +44,14 @@ int rw_config_validate(const struct rw_config *c, struct herr *err)
     if (!(isfinite(c->dro_tau) && c->dro_tau > 0))
         return herr_set(err, "reweight config: dro_tau = %g must be a finite temperature > 0",
                         c->dro_tau);
+    if (!(isfinite(c->outlier_k) && c->outlier_k >= 0))
+        return herr_set(err, "reweight config: outlier_k = %g must be >= 0 (robust standard "
+                        "deviations above the median; 0 = no outlier cut)", c->outlier_k);
+    if (c->outlier_by_domain != 0 && c->outlier_by_domain != 1)
+        return herr_set(err, "reweight config: outlier_by_domain = %d must be 0 or 1",
+                        c->outlier_by_domain);
+    if (!(c->domain_ema >= 0 && c->domain_ema < 1))
+        return herr_set(err, "reweight config: domain_ema = %g must be in [0, 1) (0 = no "
+                        "domain centering)", c->domain_ema);
     return 0;
 }

@@ -1,17 +1,30 @@
 /* reweight/rw_state.c — the reweighting state: RNG, checkpoint format.
  *
- * Serialized form, version 1, all integers little-endian whatever the host:
+ * Serialized form, version 2, all integers little-endian whatever the host:
  *   offset  0  4 bytes  magic "HRWS"
- *   offset  4  u32      version (1)
+ *   offset  4  u32      version (2)
  *   offset  8  u64      rng
  *   offset 16  u64      calls
- *   offset 24  u32      FNV-1a hash of bytes 0..23
+ *   offset 24  u64      domain_seen
+ *   offset 32  u64      outlier_seen
+ *   offset 40  64 x u64 domain_mean, the IEEE-754 bits of each double
+ *   offset 552 64 x u64 outlier_share, likewise
+ *   offset 1064 u32     FNV-1a hash of bytes 0..1063
+ * Version 1 (heft before the per-domain state) is the same up to offset 24,
+ * where its hash of bytes 0..23 ends it (28 bytes); it reads as no domain
+ * means and no outlier shares.
  */
 #include "reweight/rw_internal.h"
 
 #include <string.h>
 
-enum { STATE_VERSION = 1, HASHED_BYTES = 24 };
+enum {
+    STATE_VERSION = 2,
+    MEANS_AT = 40,
+    SHARES_AT = MEANS_AT + 8 * RW_MAX_DOMAINS,
+    HASHED_BYTES = SHARES_AT + 8 * RW_MAX_DOMAINS,
+    V1_HASHED_BYTES = 24
+};
 static const unsigned char state_magic[4] = { 'H', 'R', 'W', 'S' };
 
 _Static_assert(RW_STATE_SERIAL_SIZE == HASHED_BYTES + 4, "layout above and the size agree");
@@ -43,8 +56,22 @@ static uint32_t fnv1a(const unsigned char *p, size_t n)
 
 void rw_state_init(struct rw_state *s, const struct rw_config *c)
 {
+    memset(s, 0, sizeof *s);
     s->rng = c->seed;
-    s->calls = 0;
+}
+
+static uint64_t double_bits(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static double bits_double(uint64_t u)
+{
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
 }
 
 double rw_rng_uniform(uint64_t *state)
@@ -64,29 +91,47 @@ size_t rw_state_serialize(const struct rw_state *s, unsigned char *buf, size_t c
     put_le(buf + 4, STATE_VERSION, 4);
     put_le(buf + 8, s->rng, 8);
     put_le(buf + 16, s->calls, 8);
-    put_le(buf + 24, fnv1a(buf, HASHED_BYTES), 4);
+    put_le(buf + 24, s->domain_seen, 8);
+    put_le(buf + 32, s->outlier_seen, 8);
+    for (int d = 0; d < RW_MAX_DOMAINS; d++) {
+        put_le(buf + MEANS_AT + 8 * d, double_bits(s->domain_mean[d]), 8);
+        put_le(buf + SHARES_AT + 8 * d, double_bits(s->outlier_share[d]), 8);
+    }
+    put_le(buf + HASHED_BYTES, fnv1a(buf, HASHED_BYTES), 4);
     return RW_STATE_SERIAL_SIZE;
 }
 
 int rw_state_deserialize(struct rw_state *s, const unsigned char *buf, size_t len, struct herr *err)
 {
     if (buf == NULL || len < 8)
-        return herr_set(err, "reweight state: buffer of %zu bytes is too short (a version-1 state has %d)",
-                        buf ? len : 0, RW_STATE_SERIAL_SIZE);
+        return herr_set(err, "reweight state: buffer of %zu bytes is too short (a version-%d "
+                        "state has %d)", buf ? len : 0, STATE_VERSION, RW_STATE_SERIAL_SIZE);
     if (memcmp(buf, state_magic, sizeof state_magic) != 0)
         return herr_set(err, "reweight state: bad magic (expected \"HRWS\"): not a reweight state");
     uint32_t version = (uint32_t)get_le(buf + 4, 4);
-    if (version != STATE_VERSION)
-        return herr_set(err, "reweight state: format version %u, this build reads version %d",
-                        (unsigned)version, STATE_VERSION);
-    if (len != RW_STATE_SERIAL_SIZE)
-        return herr_set(err, "reweight state: %zu bytes, version %d has exactly %d", len,
-                        STATE_VERSION, RW_STATE_SERIAL_SIZE);
-    uint32_t want = fnv1a(buf, HASHED_BYTES), got = (uint32_t)get_le(buf + 24, 4);
+    if (version != STATE_VERSION && version != 1)
+        return herr_set(err, "reweight state: format version %u, this build reads versions 1 "
+                        "and %d", (unsigned)version, STATE_VERSION);
+    size_t hashed = version == 1 ? V1_HASHED_BYTES : HASHED_BYTES;
+    if (len != hashed + 4)
+        return herr_set(err, "reweight state: %zu bytes, version %u has exactly %zu", len,
+                        (unsigned)version, hashed + 4);
+    uint32_t want = fnv1a(buf, hashed), got = (uint32_t)get_le(buf + hashed, 4);
     if (want != got)
         return herr_set(err, "reweight state: checksum 0x%08x does not match its contents "
                         "(0x%08x): the checkpoint is corrupt", (unsigned)got, (unsigned)want);
-    s->rng = get_le(buf + 8, 8);
-    s->calls = get_le(buf + 16, 8);
+    struct rw_state t;
+    memset(&t, 0, sizeof t);
+    t.rng = get_le(buf + 8, 8);
+    t.calls = get_le(buf + 16, 8);
+    if (version == STATE_VERSION) {
+        t.domain_seen = get_le(buf + 24, 8);
+        t.outlier_seen = get_le(buf + 32, 8);
+        for (int d = 0; d < RW_MAX_DOMAINS; d++) {
+            t.domain_mean[d] = bits_double(get_le(buf + MEANS_AT + 8 * d, 8));
+            t.outlier_share[d] = bits_double(get_le(buf + SHARES_AT + 8 * d, 8));
+        }
+    }
+    *s = t;
     return 0;
 }

@@ -1,9 +1,7 @@
 /* reweight/rw_stats.c — what the metrics log reports about one step's weights. */
 #include "reweight/rw_internal.h"
 
-/* Quantile p of n ascending values, linear between order statistics
- * (position p*(n-1); numpy's default "linear" method). */
-static double quantile(const double *sorted, int n, double p)
+double rw_quantile(const double *sorted, int n, double p)
 {
     double pos = p * (double)(n - 1);
     int lo = (int)floor(pos);
@@ -17,10 +15,11 @@ void rw_stats_quantiles(struct rw_stats *st, const double *sorted, int n)
 {
     static const double levels[5] = { 0.10, 0.25, 0.50, 0.75, 0.90 };
     for (int q = 0; q < 5; q++)
-        st->loss_q[q] = quantile(sorted, n, levels[q]);
+        st->loss_q[q] = rw_quantile(sorted, n, levels[q]);
 }
 
-void rw_stats_fill(struct rw_stats *st, const struct rw_scan *sc, const struct rw_schedule *sch,
+void rw_stats_fill(struct rw_stats *st, const struct rw_scan *sc, const struct rw_scan *act,
+                   double cut, const struct rw_schedule *sch,
                    const double *losses, const int *ntokens, const int *domains, int num_domains,
                    int N, const double *w)
 {
@@ -28,6 +27,8 @@ void rw_stats_fill(struct rw_stats *st, const struct rw_scan *sc, const struct r
     st->n_valid = sc->n_valid;
     st->n_empty = sc->n_empty;
     st->n_nonfinite = sc->n_nonfinite;
+    st->n_outliers = act->n_cut;
+    st->outlier_cut = cut;
     st->strategy_used = sch->strategy;
     st->r_used = sch->r;
     st->num_domains = domains != NULL ? num_domains : 0;

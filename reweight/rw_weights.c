@@ -1,28 +1,31 @@
 /* reweight/rw_weights.c — the weight rules (see reweight.h for the formulas).
  *
- * Every rule writes 0 for invalid samples, computes a non-negative score for the
- * valid ones and divides by the scores' index-order sum. Each rule gives the
- * highest-scoring sample a score of at least 1 (or 1/k), so the sum is never 0.
+ * Every rule writes 0 for samples that are not active (invalid, or cut as
+ * outliers), computes a non-negative score for the active ones and divides by
+ * the scores' index-order sum. Each rule gives the highest-scoring sample a
+ * score of at least 1 (or 1/k), so the sum is never 0.
  */
 #include "reweight/rw_internal.h"
 
-/* w_i /= sum of w over valid samples (index order: the same bits everywhere). */
-static void normalize(const double *losses, const int *ntokens, int N, double *w)
+/* w_i /= sum of w over active samples (index order: the same bits everywhere). */
+static void normalize(const double *losses, const int *ntokens, int N, const struct rw_scan *sc,
+                      double *w)
 {
     double sum = 0.0;
     for (int i = 0; i < N; i++)
-        if (rw_sample_valid(losses, ntokens, i))
+        if (rw_sample_active(losses, ntokens, sc, i))
             sum += w[i];
     for (int i = 0; i < N; i++)
-        if (rw_sample_valid(losses, ntokens, i))
+        if (rw_sample_active(losses, ntokens, sc, i))
             w[i] /= sum;
 }
 
-void rw_weights_uniform(const double *losses, const int *ntokens, int N, int n_valid, double *w)
+void rw_weights_uniform(const double *losses, const int *ntokens, int N,
+                        const struct rw_scan *sc, double *w)
 {
-    double u = 1.0 / (double)n_valid;
+    double u = 1.0 / (double)sc->n_valid;
     for (int i = 0; i < N; i++)
-        w[i] = rw_sample_valid(losses, ntokens, i) ? u : 0.0;
+        w[i] = rw_sample_active(losses, ntokens, sc, i) ? u : 0.0;
 }
 
 /* f(h) of the loss-shape strategies, h in [-1, 1]. */
@@ -38,27 +41,29 @@ static double shape(enum rw_strategy s, double h)
 }
 
 void rw_weights_shape(enum rw_strategy s, double r, const double *losses, const int *ntokens,
-                      int N, const struct rw_scan *sc, double *w)
+                      const double *scores, double smin, double smax, int N,
+                      const struct rw_scan *sc, double *w)
 {
-    double range = sc->lmax - sc->lmin;
+    double range = smax - smin;
     if (range < 1e-6)
         range = 1e-6;
     double fmax = -HUGE_VAL;
     for (int i = 0; i < N; i++) {
-        w[i] = 0.0;
-        if (!rw_sample_valid(losses, ntokens, i))
+        if (!rw_sample_active(losses, ntokens, sc, i)) {
+            w[i] = 0.0;
             continue;
-        /* (l - lmin) + (l - lmax) is 2l - lmax - lmin without cancelling
-         * against the large lmax + lmin; it gives h = +-1 exactly at the ends. */
-        double h = ((losses[i] - sc->lmin) + (losses[i] - sc->lmax)) / range;
+        }
+        /* (x - smin) + (x - smax) is 2x - smax - smin without cancelling
+         * against the large smax + smin; it gives h = +-1 exactly at the ends. */
+        double h = ((scores[i] - smin) + (scores[i] - smax)) / range;
         w[i] = shape(s, h);
         if (w[i] > fmax)
             fmax = w[i];
     }
     for (int i = 0; i < N; i++)
-        if (rw_sample_valid(losses, ntokens, i))
+        if (rw_sample_active(losses, ntokens, sc, i))
             w[i] = rw_exp((w[i] - fmax) / r);
-    normalize(losses, ntokens, N, w);
+    normalize(losses, ntokens, N, sc, w);
 }
 
 void rw_weights_infobatch(double prune, uint64_t *rng, const double *losses, const int *ntokens,
@@ -67,14 +72,14 @@ void rw_weights_infobatch(double prune, uint64_t *rng, const double *losses, con
     double keep_scale = 1.0 / (1.0 - prune);
     for (int i = 0; i < N; i++) {
         w[i] = 0.0;
-        if (!rw_sample_valid(losses, ntokens, i))
+        if (!rw_sample_active(losses, ntokens, sc, i))
             continue;
         if (losses[i] < sc->mean)   /* sc->mean <= lmax: the top sample always stays */
             w[i] = rw_rng_uniform(rng) < prune ? 0.0 : keep_scale;
         else
             w[i] = 1.0;
     }
-    normalize(losses, ntokens, N, w);
+    normalize(losses, ntokens, N, sc, w);
 }
 
 int rw_topq_count(double q, int n)
@@ -92,13 +97,13 @@ int rw_topq_count(double q, int n)
 }
 
 void rw_weights_topq(int k, double threshold, int n_above, const double *losses,
-                     const int *ntokens, int N, double *w)
+                     const int *ntokens, int N, const struct rw_scan *sc, double *w)
 {
     int ties_left = k - n_above;   /* samples at the threshold still to keep */
     double share = 1.0 / (double)k;
     for (int i = 0; i < N; i++) {
         w[i] = 0.0;
-        if (!rw_sample_valid(losses, ntokens, i))
+        if (!rw_sample_active(losses, ntokens, sc, i))
             continue;
         if (losses[i] > threshold) {
             w[i] = share;
@@ -113,6 +118,7 @@ void rw_weights_dro(double tau, const double *losses, const int *ntokens, int N,
                     const struct rw_scan *sc, double *w)
 {
     for (int i = 0; i < N; i++)
-        w[i] = rw_sample_valid(losses, ntokens, i) ? rw_exp((losses[i] - sc->lmax) / tau) : 0.0;
-    normalize(losses, ntokens, N, w);
+        w[i] = rw_sample_active(losses, ntokens, sc, i) ? rw_exp((losses[i] - sc->lmax) / tau)
+                                                        : 0.0;
+    normalize(losses, ntokens, N, sc, w);
 }

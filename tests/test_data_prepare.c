@@ -165,6 +165,47 @@ START_TEST(test_two_domains_exact_streams)
 }
 END_TEST
 
+/* Train-only domains keep their whole stream for training and have no
+ * validation shard; the other domains are cut as usual. */
+START_TEST(test_train_only_domains)
+{
+    char pa[1024], pb[1024], pc[1024], a1[1100], a2[1100], a3[1100];
+    input("a.txt", prose_a, pa);
+    input("b.txt", prose_b, pb);
+    input("c.c", code_a, pc);
+    snprintf(a1, sizeof a1, "prose=%s", pa);
+    snprintf(a2, sizeof a2, "noise=%s", pb);
+    snprintf(a3, sizeof a3, "dup=%s", pc);
+    struct run r = prepare("--out", out, "--input", a1, "--input", a2, "--input", a3,
+                           "--train-only", "noise", "--train-only=dup", "--val-fraction", "0.25",
+                           NULL);
+    ck_assert_msg(r.rc == 0, "%s", r.err);
+    run_free(&r);
+    struct dataset *ds = open_out();
+    ck_assert_int_eq(dataset_num_domains(ds), 3);
+    const char *const texts[] = {prose_a, prose_b, code_a};
+    for (int d = 0; d < 3; d++) {
+        size_t n = strlen(texts[d]) + 1;
+        uint64_t nv = dataset_num_tokens(ds, DATA_VAL, d);
+        uint64_t nv_want = d == 0 ? (uint64_t)((double)n * 0.25 + 0.5) : 0;
+        ck_assert_uint_eq(nv, nv_want);
+        ck_assert_uint_eq(dataset_num_tokens(ds, DATA_TRAIN, d) + nv, n);
+    }
+    dataset_close(ds);
+
+    /* a list in one flag does the same */
+    r = prepare("--out", out, "--force", "--input", a1, "--input", a2, "--input", a3,
+                "--train-only", "noise,dup", "--val-fraction", "0.25", NULL);
+    ck_assert_msg(r.rc == 0, "%s", r.err);
+    run_free(&r);
+    ds = open_out();
+    ck_assert_uint_eq(dataset_num_tokens(ds, DATA_VAL, 1), 0);
+    ck_assert_uint_eq(dataset_num_tokens(ds, DATA_VAL, 2), 0);
+    ck_assert_uint_gt(dataset_num_tokens(ds, DATA_VAL, 0), 0);
+    dataset_close(ds);
+}
+END_TEST
+
 START_TEST(test_split_docs_blank_line)
 {
     char p[1024];
@@ -301,7 +342,7 @@ START_TEST(test_help)
     struct run r = prepare("--help", NULL);
     ck_assert_int_eq(r.rc, 0);
     ck_assert_msg_has(r.out, "usage: heft prepare", "--val-fraction", "--split-docs",
-                      "--builtin");
+                      "--builtin", "--train-only");
     run_free(&r);
 }
 END_TEST
@@ -417,6 +458,29 @@ START_TEST(test_usage_errors)
 }
 END_TEST
 
+START_TEST(test_train_only_errors)
+{
+    char p[1024], arg[1100];
+    input("a.txt", prose_a, p);
+    snprintf(arg, sizeof arg, "prose=%s", p);
+    PREPARE_FAILS(1, (r_.err, "train-only domain 'nosie'", "no input file", "--input nosie="),
+                  "--out", out, "--input", arg, "--train-only", "nosie");
+    PREPARE_FAILS(2, (r_.err, "--train-only", "names no domain"), "--out", out, "--input", arg,
+                  "--train-only", ",");
+    PREPARE_FAILS(2, (r_.err, "--train-only needs a value"), "--out", out, "--input", arg,
+                  "--train-only");
+    PREPARE_FAILS(2, (r_.err, "--train-only applies to --input"), "--out", out, "--builtin",
+                  "--train-only", "noise");
+    /* every domain train-only: fine, the dataset simply has no validation data */
+    struct run r = prepare("--out", out, "--input", arg, "--train-only", "prose", NULL);
+    ck_assert_msg(r.rc == 0, "%s", r.err);
+    run_free(&r);
+    struct dataset *ds = open_out();
+    ck_assert_uint_eq(dataset_num_tokens(ds, DATA_VAL, -1), 0);
+    dataset_close(ds);
+}
+END_TEST
+
 static Suite *prepare_suite(void)
 {
     Suite *s = suite_create("data_prepare");
@@ -424,6 +488,7 @@ static Suite *prepare_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_two_domains_exact_streams);
+    tcase_add_test(tc, test_train_only_domains);
     tcase_add_test(tc, test_split_docs_blank_line);
     tcase_add_test(tc, test_split_docs_line);
     tcase_add_test(tc, test_small_shards);
@@ -435,6 +500,7 @@ static Suite *prepare_suite(void)
     tcase_add_test(tc, test_bad_fraction);
     tcase_add_test(tc, test_out_dir_not_empty);
     tcase_add_test(tc, test_usage_errors);
+    tcase_add_test(tc, test_train_only_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -472,22 +472,35 @@ END_TEST
 START_TEST(state_serializes_little_endian_and_round_trips)
 {
     struct rw_config c;
-    struct rw_state s = { 0x0102030405060708ull, 0x1112131415161718ull }, t = { 0, 0 };
+    struct rw_state s = { .rng = 0x0102030405060708ull, .calls = 0x1112131415161718ull,
+                          .domain_seen = 0x8000000000000005ull, .outlier_seen = 0x3ull },
+                    t = { .rng = 0 };
+    s.domain_mean[0] = 1.5;   /* bits 0x3FF8000000000000 */
+    s.domain_mean[63] = -2.0; /* bits 0xC000000000000000 */
+    s.outlier_share[1] = 0.75; /* bits 0x3FE8000000000000 */
     struct herr e;
-    unsigned char buf[64];
+    unsigned char buf[RW_STATE_SERIAL_SIZE + 16];
     rw_config_default(&c);
     ck_assert_int_eq(rw_state_serialize(&s, NULL, 0), RW_STATE_SERIAL_SIZE);
     memset(buf, 0xAB, sizeof buf);
     ck_assert_int_eq(rw_state_serialize(&s, buf, RW_STATE_SERIAL_SIZE - 1), RW_STATE_SERIAL_SIZE);
     ck_assert(buf[0] == 0xAB); /* too small: nothing written */
     ck_assert_int_eq(rw_state_serialize(&s, buf, sizeof buf), RW_STATE_SERIAL_SIZE);
-    ck_assert(memcmp(buf, "HRWS\1\0\0\0", 8) == 0);
+    ck_assert(memcmp(buf, "HRWS\2\0\0\0", 8) == 0);
     for (int i = 0; i < 8; i++) {
         ck_assert_int_eq(buf[8 + i], 8 - i);  /* least significant byte first */
         ck_assert_int_eq(buf[16 + i], 0x18 - i);
     }
+    ck_assert(buf[24] == 0x05 && buf[31] == 0x80);            /* domain_seen */
+    ck_assert(buf[32] == 0x03 && buf[33] == 0x00);            /* outlier_seen */
+    ck_assert(buf[40 + 6] == 0xF8 && buf[40 + 7] == 0x3F);    /* mean[0] = 1.5 */
+    ck_assert(buf[40 + 8 * 63 + 7] == 0xC0);                  /* mean[63] = -2 */
+    ck_assert(buf[552 + 8 + 6] == 0xE8 && buf[552 + 8 + 7] == 0x3F); /* share[1] = .75 */
     ck_assert(rw_state_deserialize(&t, buf, RW_STATE_SERIAL_SIZE, &e) == 0);
-    ck_assert(t.rng == s.rng && t.calls == s.calls);
+    ck_assert(t.rng == s.rng && t.calls == s.calls && t.domain_seen == s.domain_seen);
+    ck_assert(t.outlier_seen == s.outlier_seen);
+    ck_assert(memcmp(t.domain_mean, s.domain_mean, sizeof s.domain_mean) == 0);
+    ck_assert(memcmp(t.outlier_share, s.outlier_share, sizeof s.outlier_share) == 0);
 
     /* a restored InfoBatch state continues exactly where the saved one was */
     double L[40], w1[40], w2[40];
@@ -507,13 +520,13 @@ END_TEST
 
 START_TEST(corrupt_or_short_state_is_refused)
 {
-    struct rw_state s = { 12345, 6 }, t = { 1, 2 };
+    struct rw_state s = { .rng = 12345, .calls = 6 }, t = { .rng = 1, .calls = 2 };
     struct herr e;
     unsigned char good[RW_STATE_SERIAL_SIZE + 1], bad[RW_STATE_SERIAL_SIZE + 1];
     rw_state_serialize(&s, good, sizeof good);
 
     ck_assert(rw_state_deserialize(&t, good, RW_STATE_SERIAL_SIZE - 1, &e) == -1);
-    ck_assert_msg(strstr(e.msg, "27 bytes"), "%s", e.msg);
+    ck_assert_msg(strstr(e.msg, "1067 bytes"), "%s", e.msg);
     ck_assert(rw_state_deserialize(&t, good, RW_STATE_SERIAL_SIZE + 1, &e) == -1);
     ck_assert(rw_state_deserialize(&t, good, 3, &e) == -1);
     ck_assert(rw_state_deserialize(&t, NULL, 28, &e) == -1);
@@ -528,14 +541,42 @@ START_TEST(corrupt_or_short_state_is_refused)
     rw_state_deserialize(&t, bad, RW_STATE_SERIAL_SIZE, &e);
     ck_assert_msg(strstr(e.msg, "magic"), "%s", e.msg);
     memcpy(bad, good, sizeof bad);
-    bad[4] = 2;
+    bad[4] = 3;
     rw_state_deserialize(&t, bad, RW_STATE_SERIAL_SIZE, &e);
-    ck_assert_msg(strstr(e.msg, "version 2"), "%s", e.msg);
+    ck_assert_msg(strstr(e.msg, "version 3"), "%s", e.msg);
+    memcpy(bad, good, sizeof bad);
+    bad[4] = 1; /* a version-1 header on a version-2 body: wrong size for version 1 */
+    rw_state_deserialize(&t, bad, RW_STATE_SERIAL_SIZE, &e);
+    ck_assert_msg(strstr(e.msg, "version 1 has exactly 28"), "%s", e.msg);
     memcpy(bad, good, sizeof bad);
     bad[9] ^= 1;
     rw_state_deserialize(&t, bad, RW_STATE_SERIAL_SIZE, &e);
     ck_assert_msg(strstr(e.msg, "checksum"), "%s", e.msg);
     ck_assert(t.rng == 1 && t.calls == 2); /* failures leave it alone */
+}
+END_TEST
+
+/* A version-1 state (heft before domain centering, 28 bytes), built by hand:
+ * python: b = b'HRWS' + struct.pack('<IQQ', 1, 12345, 6); FNV-1a 32 of b,
+ *         appended little-endian. It restores rng and calls, and no domain means. */
+START_TEST(version_1_state_is_read)
+{
+    static const unsigned char v1[28] = {
+        0x48, 0x52, 0x57, 0x53, 0x01, 0x00, 0x00, 0x00, 0x39, 0x30, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x9f, 0x26, 0x98, 0xc5,
+    };
+    struct rw_state t = { .rng = 1, .calls = 2, .domain_seen = 3, .outlier_seen = 4 };
+    t.domain_mean[5] = 7.0;
+    t.outlier_share[2] = 1.0;
+    struct herr e;
+    ck_assert_msg(rw_state_deserialize(&t, v1, sizeof v1, &e) == 0, "%s", e.msg);
+    ck_assert(t.rng == 12345 && t.calls == 6 && t.domain_seen == 0 && t.domain_mean[5] == 0.0);
+    ck_assert(t.outlier_seen == 0 && t.outlier_share[2] == 0.0);
+    unsigned char bad[28];
+    memcpy(bad, v1, sizeof bad);
+    bad[27] ^= 1;
+    ck_assert(rw_state_deserialize(&t, bad, sizeof bad, &e) == -1);
+    ck_assert_msg(strstr(e.msg, "checksum"), "%s", e.msg);
 }
 END_TEST
 
@@ -641,6 +682,7 @@ static Suite *reweight_suite(void)
     tcase_add_test(edge, bad_inputs_fail_and_touch_nothing);
     tcase_add_test(edge, warmup_modes_at_their_boundaries);
     tcase_add_test(edge, state_serializes_little_endian_and_round_trips);
+    tcase_add_test(edge, version_1_state_is_read);
     tcase_add_test(edge, corrupt_or_short_state_is_refused);
     tcase_add_test(edge, infobatch_keeps_the_top_when_the_mean_rounds_up);
     tcase_add_test(edge, infobatch_is_reproducible_from_its_seed);

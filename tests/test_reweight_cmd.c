@@ -69,6 +69,24 @@ static void run(struct result *r, const char *input, char **argv)
     fclose(err);
 }
 
+/* The printed sample rows (not '#') must carry exactly the n weights want,
+ * each within tol (0: bit for bit, as %.17g prints them). */
+static void assert_printed_weights(char *out, const double *want, int n, double tol, int tag)
+{
+    int rows = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        double weight;
+        if (line[0] == '#')
+            continue;
+        ck_assert(sscanf(line, "%*d %*f %*d %*s %lf", &weight) == 1);
+        ck_assert_int_lt(rows, n);
+        ck_assert_msg(fabs(weight - want[rows]) <= tol, "case %d row %d: %.17g vs %.17g", tag,
+                      rows, weight, want[rows]);
+        rows++;
+    }
+    ck_assert_int_eq(rows, n);
+}
+
 START_TEST(help_prints_usage)
 {
     char *argv[] = { "weights", "--help", NULL };
@@ -158,6 +176,7 @@ START_TEST(every_option_reaches_the_config)
         { "--strategy", "infobatch", "--seed", "99" },
         { "--strategy", "topq", "--topq-q", "0.25" },
         { "--strategy", "dro", "--dro-tau", "0.3" },
+        { "--strategy", "linupper", "--outlier-k", "0.5" },
     };
     struct rw_config c;
     rw_config_default(&c);
@@ -177,7 +196,8 @@ START_TEST(every_option_reaches_the_config)
     case 6: c.strategy = RW_INFOBATCH; c.infobatch_prune = 0.9; break;
     case 7: c.strategy = RW_INFOBATCH; c.seed = 99; break;
     case 8: c.strategy = RW_TOPQ; c.topq_q = 0.25; break;
-    default: c.strategy = RW_DRO; c.dro_tau = 0.3; break;
+    case 9: c.strategy = RW_DRO; c.dro_tau = 0.3; break;
+    default: c.strategy = RW_LINUPPER; c.outlier_k = 0.5; break; /* cuts 2.5, 3 and 4 */
     }
     double want[8], dflt[8];
     struct rw_state s;
@@ -198,17 +218,37 @@ START_TEST(every_option_reaches_the_config)
     struct result r;
     run(&r, input, argv);
     ck_assert_msg(r.rc == 0, "%s", r.err);
-    int rows = 0;
-    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
-        double weight;
-        if (line[0] == '#')
-            continue;
-        ck_assert(sscanf(line, "%*d %*f %*d %*s %lf", &weight) == 1);
-        ck_assert_msg(weight == want[rows], "case %d row %d: %.17g vs %.17g", _i, rows, weight,
-                      want[rows]);
-        rows++;
-    }
-    ck_assert_int_eq(rows, 8);
+    assert_printed_weights(r.out, want, 8, 0.0, _i);
+}
+END_TEST
+
+/* Domain centering reaches the library with the input's domain ids: the
+ * weights are test_reweight_robust's first call (python: e=math.exp(-1);
+ * e/(2+2*e), 1/(2+2*e)), where raw losses would favour domain 1. */
+START_TEST(domain_ema_uses_the_domain_column)
+{
+    static const double want[4] = { 0.13447071068499755, 0.36552928931500245,
+                                    0.13447071068499755, 0.36552928931500245 };
+    char *argv[] = { "weights", "--strategy", "linupper", "--r", "1", "--domain-ema", "0.5",
+                     NULL };
+    struct result r;
+    run(&r, "1 1 0\n2 1 0\n5 1 1\n6 1 1\n", argv);
+    ck_assert_msg(r.rc == 0, "%s", r.err);
+    assert_printed_weights(r.out, want, 4, 1e-15, 0);
+}
+END_TEST
+
+/* --outlier-domains is a flag: the cut by domain of test_reweight_robust's
+ * first call (domain 1 is all above the cut 2.58434, so all of it is cut). */
+START_TEST(outlier_domains_is_a_flag)
+{
+    static const double want[8] = { 0.2, 0.2, 0.2, 0.2, 0.2, 0.0, 0.0, 0.0 };
+    char *argv[] = { "weights", "--outlier-k", "3", "--outlier-domains", NULL };
+    struct result r;
+    run(&r, "1.0 1 0\n1.1 1 0\n1.2 1 0\n0.9 1 0\n1.3 1 0\n5.0 1 1\n5.1 1 1\n4.9 1 1\n", argv);
+    ck_assert_msg(r.rc == 0, "%s", r.err);
+    ck_assert_msg(strstr(r.out, "# outlier cut 2.58434: 3 outliers"), "%s", r.out);
+    assert_printed_weights(r.out, want, 8, 0.0, 0);
 }
 END_TEST
 
@@ -235,6 +275,11 @@ static const struct {
     { { "/nonexistent/losses.txt" }, NULL, "cannot open '/nonexistent/losses.txt'" },
     { { "a.txt", "b.txt" }, NULL, "more than one input file ('a.txt' and 'b.txt')" },
     { { "--step", "-3" }, "1\n", "step -3" },
+    { { "--outlier-k", "-1" }, "1\n", "outlier_k = -1" },
+    { { "--domain-ema", "0.5" }, "1\n2\n", "needs the samples' domain ids" },
+    { { "--domain-ema", "1" }, "1 1 0\n", "domain_ema = 1 must be in [0, 1)" },
+    { { "--outlier-domains=1" }, "1 1 0\n", "--outlier-domains takes no value" },
+    { { "--outlier-k", "3", "--outlier-domains" }, "1\n2\n", "cut by domain needs" },
 };
 
 START_TEST(usage_error_is_one_line_exit_2)
@@ -261,7 +306,9 @@ static Suite *cmd_suite(void)
     tcase_add_test(tc, help_prints_usage);
     tcase_add_test(tc, file_input_gives_the_library_weights);
     tcase_add_test(tc, stdin_input_and_warmup);
-    tcase_add_loop_test(tc, every_option_reaches_the_config, 0, 10);
+    tcase_add_loop_test(tc, every_option_reaches_the_config, 0, 11);
+    tcase_add_test(tc, domain_ema_uses_the_domain_column);
+    tcase_add_test(tc, outlier_domains_is_a_flag);
     tcase_add_loop_test(tc, usage_error_is_one_line_exit_2, 0,
                         (int)(sizeof usage_errors / sizeof usage_errors[0]));
     suite_add_tcase(s, tc);

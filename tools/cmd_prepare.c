@@ -13,7 +13,7 @@
 static const char usage[] =
     "usage: heft prepare --out DIR --input [DOMAIN=]PATH[,PATH...] [--input ...]\n"
     "                    [--val-fraction F] [--split-docs file|blank-line|line]\n"
-    "                    [--shard-tokens N] [--force]\n"
+    "                    [--shard-tokens N] [--train-only DOMAIN[,DOMAIN...]] [--force]\n"
     "       heft prepare --builtin --out DIR [--shard-tokens N] [--force]\n"
     "\n"
     "Makes a dataset directory (llm.c token shards + dataset.txt) that `heft train\n"
@@ -27,6 +27,8 @@ static const char usage[] =
     "  --split-docs MODE    what one document is: a whole file (default), each\n"
     "                       paragraph (blank-line), or each line (line)\n"
     "  --shard-tokens N     at most N tokens per shard file (default 100000000)\n"
+    "  --train-only D1,D2   these domains get no validation split (all their text\n"
+    "                       trains), so they stay out of the validation loss\n"
     "  --force              write into a non-empty directory (same names replaced)\n"
     "  --builtin            write heft's built-in dataset instead of text files\n"
     "  --help               this text\n";
@@ -36,8 +38,10 @@ static const char usage[] =
 struct args {
     struct prepare_input inputs[MAX_INPUTS];
     int ninputs;
-    char *lists[MAX_INPUTS]; /* strdup'ed --input values the inputs point into */
+    char *lists[MAX_INPUTS]; /* strdup'ed --input/--train-only values the names point into */
     int nlists;
+    const char *train_only[DATASET_MAX_DOMAINS];
+    int ntrain_only;
     const char *out;
     double val_fraction;
     int split;
@@ -87,6 +91,27 @@ static int add_inputs(struct args *a, const char *value)
     return 0;
 }
 
+/* "D1,D2,..." -> train-only domain names. */
+static int add_train_only(struct args *a, const char *value)
+{
+    if (a->nlists == MAX_INPUTS)
+        return usage_error("more than %s list options", "4096");
+    char *copy = strdup(value);
+    if (!copy)
+        return usage_error("%s", "out of memory");
+    a->lists[a->nlists++] = copy;
+    char *save = NULL;
+    int n = 0;
+    for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save), n++) {
+        if (a->ntrain_only == DATASET_MAX_DOMAINS)
+            return usage_error("--train-only names more than %s domains", "64");
+        a->train_only[a->ntrain_only++] = p;
+    }
+    if (n == 0)
+        return usage_error("--train-only '%s' names no domain", value);
+    return 0;
+}
+
 static int parse_number(const char *flag, const char *value, double *out)
 {
     char *end;
@@ -117,7 +142,7 @@ static int parse_args(int argc, char **argv, struct args *a)
             value = eq + 1;
         int takes_value = !strcmp(flag, "--out") || !strcmp(flag, "--input") ||
                           !strcmp(flag, "--val-fraction") || !strcmp(flag, "--split-docs") ||
-                          !strcmp(flag, "--shard-tokens");
+                          !strcmp(flag, "--shard-tokens") || !strcmp(flag, "--train-only");
         if (takes_value && !value) {
             if (i + 1 >= argc)
                 return usage_error("%s needs a value", flag);
@@ -146,6 +171,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->shard_tokens = strtoull(value, &end, 10);
             if (!*value || *end || errno || value[0] == '-' || a->shard_tokens < 1)
                 rc = usage_error("--shard-tokens '%s' is not a positive integer", value);
+        } else if (!strcmp(flag, "--train-only")) {
+            rc = add_train_only(a, value);
         } else if (!strcmp(flag, "--force")) {
             a->force = 1;
         } else if (!strcmp(flag, "--builtin")) {
@@ -166,6 +193,8 @@ static int parse_args(int argc, char **argv, struct args *a)
         return usage_error("%s", "--builtin and --input exclude each other");
     if (!a->builtin && a->ninputs == 0)
         return usage_error("%s", "give --input files (or --builtin)");
+    if (a->builtin && a->ntrain_only > 0)
+        return usage_error("%s", "--train-only applies to --input files, not --builtin");
     return 0;
 }
 
@@ -213,7 +242,8 @@ int cmd_prepare(int argc, char **argv)
             failed = prepare_builtin_dataset(a->out, a->shard_tokens, a->force, sum, &err);
         } else {
             struct prepare_options o = {a->inputs, a->ninputs, a->out, a->val_fraction,
-                                        (enum doc_split)a->split, a->shard_tokens, a->force};
+                                        (enum doc_split)a->split, a->shard_tokens, a->force,
+                                        a->train_only, a->ntrain_only};
             failed = prepare_text_dataset(&o, sum, &err);
         }
         if (failed) {

@@ -40,6 +40,13 @@ static const char usage[] =
     "  --topq-q Q             share of samples top-q keeps, (0,1] (default 0.5)\n"
     "  --dro-tau T            DRO temperature, > 0 (default 1)\n"
     "  --seed S               InfoBatch RNG seed (default 1234)\n"
+    "  --outlier-k K          weight 0 for losses above median + K * 1.4826 MAD,\n"
+    "                         the rest weighed without them (default 0 = off)\n"
+    "  --outlier-domains      the cut removes whole domains, those with more than\n"
+    "                         half their samples above it (needs domain ids)\n"
+    "  --domain-ema E         shape rules measure each loss against its domain's\n"
+    "                         mean (one call: this input's); needs domain ids,\n"
+    "                         E in [0,1) (default 0 = off)\n"
     "  -h, --help             this text\n";
 
 struct samples {
@@ -93,7 +100,7 @@ struct options {
     long step;
 };
 
-enum opt_kind { OPT_STRATEGY, OPT_WARMUP_MODE, OPT_DOUBLE, OPT_LONG, OPT_SEED };
+enum opt_kind { OPT_STRATEGY, OPT_WARMUP_MODE, OPT_DOUBLE, OPT_LONG, OPT_SEED, OPT_FLAG };
 
 static const struct {
     const char *flag;
@@ -110,6 +117,9 @@ static const struct {
     { "--topq-q", OPT_DOUBLE, offsetof(struct options, cfg.topq_q) },
     { "--dro-tau", OPT_DOUBLE, offsetof(struct options, cfg.dro_tau) },
     { "--seed", OPT_SEED, offsetof(struct options, cfg.seed) },
+    { "--outlier-k", OPT_DOUBLE, offsetof(struct options, cfg.outlier_k) },
+    { "--outlier-domains", OPT_FLAG, offsetof(struct options, cfg.outlier_by_domain) },
+    { "--domain-ema", OPT_DOUBLE, offsetof(struct options, cfg.domain_ema) },
 };
 enum { NUM_OPTIONS = sizeof option_table / sizeof option_table[0] };
 
@@ -147,6 +157,9 @@ static int apply_option(int k, const char *val, struct options *o)
         if (l < 0)
             return fail("%s: '%s' must be >= 0", flag, val);
         *(uint64_t *)field = (uint64_t)l;
+        return 0;
+    case OPT_FLAG:
+        *(int *)field = 1;
         return 0;
     }
     return fail("%s: internal error: unknown option kind", flag);
@@ -261,6 +274,8 @@ static void print_results(const struct rw_config *cfg, long step, const struct s
     }
     printf("# samples %d: valid %d, non-finite loss %d, no tokens %d, valid with weight 0 %d\n",
            st->n, st->n_valid, st->n_nonfinite, st->n_empty, st->n_zero_weight);
+    if (cfg->outlier_k > 0)
+        printf("# outlier cut %.6g: %d outliers\n", st->outlier_cut, st->n_outliers);
     printf("# loss mean %.6g, weighted %.6g, min %.6g, max %.6g\n", st->loss_mean,
            st->loss_weighted, st->loss_min, st->loss_max);
     printf("# loss quantiles 10/25/50/75/90%%: %.6g %.6g %.6g %.6g %.6g\n", st->loss_q[0],
@@ -340,6 +355,12 @@ int cmd_weights(int argc, char **argv)
         int k = find_option(flag);
         if (k < 0)
             return fail("unknown option '%s' (see heft weights --help)", flag);
+        if (option_table[k].kind == OPT_FLAG) {
+            if (eq)
+                return fail("%s takes no value", flag);
+            apply_option(k, NULL, &o);
+            continue;
+        }
         if (!eq && i + 1 >= argc)
             return fail("%s needs a value (see heft weights --help)", flag);
         int rc = apply_option(k, eq ? eq + 1 : argv[++i], &o);
