@@ -43,7 +43,7 @@ int rw_strategy_parse(const char *name, enum rw_strategy *out, struct herr *err)
         return herr_set(err, "reweighting strategy 'upper' is ambiguous (it means LinUpper in one "
                         "published code base and the linear map in the other): use 'linupper' "
                         "for min(h+1,1) or 'linear' for 0.5h+0.5");
-    int i;
+    int i = 0; /* set by parse_name; initialized for -Wmaybe-uninitialized at -O3 */
     if (parse_name("reweighting strategy", strategy_names, RW_NUM_STRATEGIES, name, &i, err))
         return -1;
     *out = (enum rw_strategy)i;
@@ -57,7 +57,7 @@ const char *rw_strategy_name(enum rw_strategy s)
 
 int rw_warmup_mode_parse(const char *name, enum rw_warmup_mode *out, struct herr *err)
 {
-    int i;
+    int i = 0; /* set by parse_name; initialized for -Wmaybe-uninitialized at -O3 */
     if (parse_name("reweighting warm-up mode", warmup_mode_names, RW_NUM_WARMUP_MODES, name, &i, err))
         return -1;
     *out = (enum rw_warmup_mode)i;

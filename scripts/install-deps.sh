@@ -6,10 +6,10 @@
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-PKGS="build-essential autoconf automake libtool pkg-config libopenblas-dev \
+PKGS="build-essential python3 autoconf automake libtool pkg-config libopenblas-dev \
   ocl-icd-opencl-dev libclblast-dev pocl-opencl-icd clinfo mpich libmpich-dev check"
 if [ "${1:-}" = "--with-bench" ]; then
-  PKGS="$PKGS python3 python3-numpy python3-matplotlib python3-torch fortunes \
+  PKGS="$PKGS python3-numpy python3-matplotlib python3-torch fortunes \
     dict-gcide bible-kjv-text"
 fi
 export DEBIAN_FRONTEND=noninteractive

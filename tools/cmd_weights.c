@@ -137,7 +137,7 @@ static int apply_option(int k, const char *val, struct options *o)
     const char *flag = option_table[k].flag;
     void *field = (char *)o + option_table[k].offset;
     struct herr err;
-    long l;
+    long l = 0; /* set by parse_long; initialized for -Wmaybe-uninitialized at -O3 */
     switch (option_table[k].kind) {
     case OPT_STRATEGY:
         if (rw_strategy_parse(val, field, &err))
