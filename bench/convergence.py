@@ -170,7 +170,8 @@ def main():
     r.add_argument("--model", default="tiny")
     r.add_argument("--batch", type=int, default=16)
     r.add_argument("--seq", type=int, default=128)
-    r.add_argument("--lr", type=float, default=2e-3)
+    r.add_argument("--lr", type=float, default=4e-3,
+                   help="default %(default)s: the best of 2e-3, 4e-3, 8e-3 for uniform on the clean mix (docs/RESULTS.md)")
     r.add_argument("--lr-warmup", type=int, default=20)
     r.add_argument("--val-every", type=int, default=40)
     r.add_argument("--val-batches", type=int, default=4, help="batches per domain (0 = whole split)")
