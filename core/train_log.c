@@ -102,6 +102,16 @@ void trainer_log_step(struct trainer *t, const struct step_report *r)
     double mfu = t->gemm_gflops > 0 && r->seconds > 0
                      ? t->model.flops_per_step * t->K / r->seconds / (t->gemm_gflops * 1e9)
                      : NAN;
+    if (mfu > 1.0 && !t->mfu_stale) {
+        t->mfu_stale = 1;
+        if (t->progress)
+            fprintf(t->progress,
+                    "heft: note: steps now run faster than the GEMM rate measured at start-up "
+                    "(%.1f GFLOP/s; the machine was busier then); MFU is not reported from here on\n",
+                    t->gemm_gflops);
+    }
+    if (t->mfu_stale)
+        mfu = NAN;
     if (t->metrics) {
         const struct rw_stats *s = &r->rw;
         struct jsonl j;
