@@ -55,11 +55,9 @@ static void print_cpu(void)
     char model[256];
     cpu_model(model, sizeof model);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("cpu backend: %s, %ld logical CPUs, OpenBLAS core %s%s\n", model, cpus,
-           cpu_blas_core(),
-           cpu_blas_core_is_fallback()
-               ? " (generic fallback: set OPENBLAS_CORETYPE, e.g. SkylakeX, for full speed)"
-               : "");
+    char core[160];
+    cpu_blas_core_describe(core, sizeof core);
+    printf("cpu backend: %s, %ld logical CPUs, %s\n", model, cpus, core);
 }
 
 #ifdef HAVE_OPENCL

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "tools/blas_kernels.h"
 #include "tools/cmd_devices.h"
 #include "tools/cmd_plan.h"
 #include "tools/cmd_prepare.h"
@@ -15,14 +16,15 @@ struct command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
+    int uses_blas; /* runs GEMMs: worth OpenBLAS's fast kernels (blas_kernels.h) */
 };
 
 static const struct command commands[] = {
-    { "train", cmd_train, "train a GPT-2 model (default: the built-in data, tiny model)" },
-    { "prepare", cmd_prepare, "make a dataset (token shards) from text files" },
-    { "devices", cmd_devices, "list the CPU and the OpenCL platforms and devices" },
-    { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses" },
-    { "plan", cmd_plan, "memory per rank, FLOPs and step time of a run, before running it" },
+    { "train", cmd_train, "train a GPT-2 model (default: the built-in data, tiny model)", 1 },
+    { "prepare", cmd_prepare, "make a dataset (token shards) from text files", 0 },
+    { "devices", cmd_devices, "list the CPU and the OpenCL platforms and devices", 1 },
+    { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses", 0 },
+    { "plan", cmd_plan, "memory per rank, FLOPs and step time of a run, before running it", 1 },
 };
 
 static void usage(FILE *out)
@@ -57,8 +59,11 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(name, commands[i].name))
+        if (!strcmp(name, commands[i].name)) {
+            if (commands[i].uses_blas)
+                blas_kernels_choose(argv);
             return commands[i].run(argc - 1, argv + 1);
+        }
     fprintf(stderr, "heft: unknown command '%s' (commands:", name);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(stderr, " %s", commands[i].name);

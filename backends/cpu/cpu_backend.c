@@ -35,12 +35,32 @@ int cpu_blas_core_is_fallback(void)
     for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++)
         if (strcasecmp(core, generic[i]) == 0)
             generic_core = 1;
+    return generic_core && cpu_blas_core_for_this_cpu() != NULL;
+}
+
+void cpu_blas_core_describe(char *buf, size_t cap)
+{
+    const char *fallback = getenv(CPU_BLAS_FALLBACK_ENV);
+    if (fallback != NULL)
+        snprintf(buf, cap, "OpenBLAS core %s (chosen by heft over OpenBLAS's generic '%.24s'; "
+                           "OPENBLAS_CORETYPE overrides)", cpu_blas_core(), fallback);
+    else
+        snprintf(buf, cap, "OpenBLAS core %s%s", cpu_blas_core(),
+                 cpu_blas_core_is_fallback() ? " (generic fallback: set OPENBLAS_CORETYPE)" : "");
+}
+
+const char *cpu_blas_core_for_this_cpu(void)
+{
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    return generic_core && __builtin_cpu_supports("avx2");
-#else
-    return 0;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl"))
+        return "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return "Haswell";
 #endif
+    return NULL;
 }
 
 static struct dev_buffer *cpu_alloc(struct backend *be, size_t bytes)
@@ -176,7 +196,8 @@ struct backend *cpu_backend_create(const struct backend_options *opts, struct he
     be->ops = &cpu_ops;
     be->name = "cpu";
     be->impl = impl;
-    snprintf(be->device, sizeof be->device, "%d threads, OpenBLAS core %s%s", threads,
-             cpu_blas_core(), cpu_blas_core_is_fallback() ? " (generic fallback)" : "");
+    char core[160];
+    cpu_blas_core_describe(core, sizeof core);
+    snprintf(be->device, sizeof be->device, "%d threads, %s", threads, core);
     return be;
 }

@@ -17,4 +17,17 @@ const char *cpu_blas_core(void);
  * AVX2/AVX-512 (so the user should be told about OPENBLAS_CORETYPE). */
 int cpu_blas_core_is_fallback(void);
 
+/* The OpenBLAS kernel set this CPU can run: "SkylakeX" (AVX-512 F/CD/BW/DQ/VL),
+ * "Haswell" (AVX2 + FMA), or NULL (none better than a generic set is known). */
+const char *cpu_blas_core_for_this_cpu(void);
+
+/* Set in the environment by the heft program when it restarted itself with
+ * OPENBLAS_CORETYPE=cpu_blas_core_for_this_cpu() because OpenBLAS had fallen
+ * back to a generic kernel set; its value is that generic set's name. */
+#define CPU_BLAS_FALLBACK_ENV "HEFT_OPENBLAS_FALLBACK"
+
+/* "OpenBLAS core SkylakeX", plus how it came about when that matters: chosen
+ * by heft over a generic fallback, or a generic fallback (set OPENBLAS_CORETYPE). */
+void cpu_blas_core_describe(char *buf, size_t cap);
+
 #endif
