@@ -16,7 +16,8 @@ For each mix (RESULTS/<mix>/) and arm (RESULTS/<mix>/<arm>/seed<S>/metrics.jsonl
   speed-up   1 - steps / baseline's steps (the baseline's own first crossing
              of its final value, normally the last step), per seed; mean, sd,
              min..max over the seeds. Defined only when every seed reaches it.
-  per domain final validation loss of every real domain (mean over seeds).
+  per domain final validation loss of every real domain (mean over the arm's seeds)
+             and its paired difference to the baseline on the same seeds.
   uniform-equivalent steps (with --lengths): the baseline trained for other
              numbers of steps S, each with its full learning-rate schedule,
              gives final losses L(S); an arm's final loss matched on that
@@ -217,6 +218,11 @@ def analyse(arms, baseline):
                 "baseline_steps": b_steps,
                 "speedup": (1 - steps / b_steps) if steps is not None else None,
                 "domains_final": dict(run["val"][-1][2]),
+                # paired: against the baseline run of the same seed (seeds differ
+                # far more than arms do, so unpaired means of arms with other
+                # seed sets would mislead)
+                "domains_delta": {d: v - b["val"][-1][2][d] for d, v in run["val"][-1][2].items()
+                                  if d in b["val"][-1][2]},
                 "rw_start": start,
                 "weights": domain_weights(run, start if start is not None else 0),
             }
@@ -241,6 +247,8 @@ def analyse(arms, baseline):
             "speedup_max": max(reached) if reached else None,
             "domains_final": {d: mean([p["domains_final"][d] for p in per.values()
                                        if d in p["domains_final"]]) for d in doms},
+            "domains_delta": {d: mean([p["domains_delta"][d] for p in per.values()
+                                       if d in p["domains_delta"]]) for d in doms},
             "weights": {d: mean([p["weights"][d][0] for p in per.values() if d in p["weights"]])
                         for d in wdoms},
             "ess": mean([p["ess"] for p in per.values()]),
@@ -292,18 +300,18 @@ def table(mix, res, baseline, order):
     doms = sorted({d for a in arms for d in res[a]["domains_final"]},
                   key=lambda d: list(res[baseline]["domains_final"]).index(d)
                   if d in res[baseline]["domains_final"] else 99)
-    lines += ["", "#### mix `%s`: final validation loss per domain (mean over seeds; Δ vs %s)"
-              % (mix, baseline), "",
+    lines += ["", "#### mix `%s`: final validation loss per domain (mean over the arm's seeds; "
+              "paired Δ vs %s on the same seeds)" % (mix, baseline), "",
               "| arm | " + " | ".join(doms) + " |", "| --- |" + " --- |" * len(doms)]
     for a in arms:
         cells = []
         for d in doms:
             v = res[a]["domains_final"].get(d)
-            b = res[baseline]["domains_final"].get(d)
-            if a == baseline or v is None or b is None:
+            dv = res[a]["domains_delta"].get(d)
+            if a == baseline or v is None or dv is None:
                 cells.append(fmt(v, "%.3f"))
             else:
-                cells.append("%.3f (%+.3f)" % (v, v - b))
+                cells.append("%.3f (%+.3f)" % (v, dv))
         lines.append("| %s | %s |" % (a, " | ".join(cells)))
     wd = []
     for a in arms:
@@ -395,14 +403,13 @@ def plots(mix, arms, res, baseline, order, outdir, width):
     fig, ax = plt.subplots(figsize=(11, 3.8))
     w = 0.8 / max(1, len(others))
     for i, a in enumerate(others):
-        ys = [res[a]["domains_final"].get(d, float("nan")) - res[baseline]["domains_final"][d]
-              for d in doms]
+        ys = [res[a]["domains_delta"].get(d, float("nan")) for d in doms]
         ax.bar([j + i * w for j in range(len(doms))], ys, w, label=a, color=colours[a])
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xticks([j + w * (len(others) - 1) / 2 for j in range(len(doms))])
     ax.set_xticklabels(doms)
     ax.set_ylabel("final val loss − %s's" % baseline)
-    ax.set_title("%s mix: final validation loss per domain, difference to %s (seed mean)"
+    ax.set_title("%s mix: final validation loss per domain, paired difference to %s (seed mean)"
                  % (mix, baseline))
     ax.legend(fontsize=7, ncol=4)
     fig.tight_layout()
