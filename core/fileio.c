@@ -208,7 +208,7 @@ int mapped_file_open(struct mapped_file *mf, const char *path, const char *what,
     mf->size = 0;
     mf->map = NULL;
     int fd;
-    uint64_t size;
+    uint64_t size = 0; /* set by the stat helper; initialized for -Wmaybe-uninitialized */
     if (open_for_reading(path, what, &fd, &size, err))
         return -1;
     if (size > 0) {
@@ -265,7 +265,7 @@ int read_text_file(const char *path, const char *what, char **text, size_t *len,
     *text = NULL;
     *len = 0;
     int fd;
-    uint64_t size;
+    uint64_t size = 0; /* set by the stat helper; initialized for -Wmaybe-uninitialized */
     if (open_for_reading(path, what, &fd, &size, err))
         return -1;
     char *buf = malloc((size_t)size + 1);

@@ -134,7 +134,7 @@ static int load(const char *path, struct trace *t)
             if (!fgets(line + len, (int)(cap - len), f))
                 break;
         }
-        double v;
+        double v = 0.0;
         if (strstr(line, "\"type\":\"step\"")) {
             t->steps = realloc(t->steps, (size_t)(t->nsteps + 1) * sizeof *t->steps);
             struct stepline *s = &t->steps[t->nsteps++];
@@ -149,7 +149,7 @@ static int load(const char *path, struct trace *t)
             struct call *c = &t->calls[t->ncalls++];
             memset(c, 0, sizeof *c);
             double *nt = NULL, *dm = NULL;
-            double step, call, n;
+            double step = 0, call = 0, n = 0; /* set by get_num; initialized for -Wmaybe-uninitialized */
             const char *st = find_key(line, "strategy");
             if (get_num(line, "step", &step) || get_num(line, "call", &call) ||
                 get_num(line, "n", &n) || get_num(line, "r", &c->r) || !st ||
