@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/cpu/cpu_backend.h"
 #include "core/gemm_rate.h"
 #include "bench/step_timer.h"
 #include "models/gpt2.h"
@@ -88,10 +87,7 @@ int main(int argc, char **argv)
     /* the ceilings, measured now on this backend: a square sgemm and the
      * model's own largest product (the LM head at the first sequence length) */
     double peak_sq = gemm_rate_measure(be, 1024, 3);
-    printf("backend %s: %s\n", be->name, be->device);
-    if (!strcmp(be->name, "cpu"))
-        printf("OpenBLAS core: %s%s\n", cpu_blas_core(),
-               cpu_blas_core_is_fallback() ? " (generic fallback: set OPENBLAS_CORETYPE)" : "");
+    printf("backend %s: %s\n", be->name, be->device); /* the CPU's names its OpenBLAS core */
     printf("sgemm 1024x1024x1024: %.1f GFLOP/s (the MFU ceiling)\n", peak_sq);
     printf("model %s: L=%d C=%d NH=%d V=%d (padded %d), %zu parameters; B=%d, %d timed steps\n\n",
            o.model, cfg.num_layers, C, cfg.num_heads, cfg.vocab_size, cfg.padded_vocab_size,

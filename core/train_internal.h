@@ -89,7 +89,6 @@ struct trainer {
     double gemm_gflops; /* measured at start-up, for MFU */
     int mfu_stale;      /* a step beat that rate: it was measured while the machine was
                            busier, so MFU is no longer reported (null in the metrics) */
-    double t_start;
     long tokens_per_step;
 };
 

@@ -14,7 +14,6 @@ double trainer_now(void) { return gemm_rate_clock(); }
 
 int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
 {
-    t->t_start = trainer_now();
     if (t->rank != 0)
         return 0;
     if (trainer_trace_open(t, err))
@@ -162,10 +161,8 @@ void trainer_log_step(struct trainer *t, const struct step_report *r)
     }
     long done = r->step + 1;
     if (t->progress && (done % t->cfg.log_every == 0 || done == 1 || done == t->cfg.steps)) {
-        double elapsed = trainer_now() - t->t_start;
         char eta[32];
         format_duration(r->seconds * (double)(t->cfg.steps - done), eta, sizeof eta);
-        (void)elapsed;
         fprintf(t->progress,
                 "step %*ld/%ld | loss %.4f | lr %.2e | gnorm %6.3f | %8.0f tok/s | %7.1f ms",
                 (int)snprintf(NULL, 0, "%ld", t->cfg.steps), done, t->cfg.steps, r->loss, r->lr,
