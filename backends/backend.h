@@ -130,6 +130,41 @@ struct backend_ops {
     void (*softmax_causal_backward)(struct backend *be, dptr dpre, dptr datt, dptr att,
                                     int R, int T);
 
+    /* ---- LLaMA-family layers ---------------------------------------------- */
+    /* out (N, C) = wte[tokens[n]]: a token embedding without positions;
+     * tokens (N) int32, wte (V, C). Ids are validated by the caller. */
+    void (*embedding_forward)(struct backend *be, dptr out, dptr tokens, dptr wte, int N, int C);
+    /* dwte (V, C) += rows of dout (N, C) at tokens[n] (fixed order per row) */
+    void (*embedding_backward)(struct backend *be, dptr dwte, dptr dout, dptr tokens, int N,
+                               int C);
+    /* out (N, C) = inp * rstd * w with rstd = 1 / sqrt(mean_c(inp^2) + eps);
+     * also stores rstd (N). eps is the model's (LLaMA: 1e-5, some 1e-6). */
+    void (*rmsnorm_forward)(struct backend *be, dptr out, dptr rstd, dptr inp, dptr w, int N,
+                            int C, float eps);
+    /* dinp (N, C) +=, dw (C) += from dout (N, C) */
+    void (*rmsnorm_backward)(struct backend *be, dptr dinp, dptr dw, dptr dout, dptr inp,
+                             dptr w, dptr rstd, int N, int C);
+    /* Rotary position embedding, in place. x holds B*T rows of ld floats; head
+     * h (0 <= h < nh) of row (b, t) is the hs floats at column h*hs. Each pair
+     * (i, i + hs/2), i < hs/2, is rotated by the angle of position t and
+     * frequency i (Hugging Face's rotate_half layout, not adjacent pairs):
+     *   x'[i]      = x[i] cos - x[i + hs/2] sin
+     *   x'[i+hs/2] = x[i] sin + x[i + hs/2] cos
+     * with (cos, sin) = freqs[t, i, 0..1]; freqs (T, hs/2, 2) is built once by
+     * the model from theta (models/nn/rope_table), so every backend rotates by
+     * the same float32 values. hs is even. */
+    void (*rope_forward)(struct backend *be, dptr x, dptr freqs, int B, int T, int nh, int hs,
+                         int ld);
+    /* The transpose of rope_forward (rotation by -angle), in place on dx. */
+    void (*rope_backward)(struct backend *be, dptr dx, dptr freqs, int B, int T, int nh, int hs,
+                          int ld);
+    /* out (N, F) = silu(g) * u, silu(g) = g / (1 + exp(-g)), where inp (N, 2F)
+     * holds g = inp[:, 0:F] and u = inp[:, F:2F] (LLaMA's w1 and w3 products,
+     * computed by one GEMM). */
+    void (*swiglu_forward)(struct backend *be, dptr out, dptr inp, int N, int F);
+    /* dinp (N, 2F) = gradients of g and u from dout (N, F) */
+    void (*swiglu_backward)(struct backend *be, dptr dinp, dptr inp, dptr dout, int N, int F);
+
     /* ---- loss ------------------------------------------------------------- */
     /* Per-token cross-entropy of the first V of Vp logits per row:
      * lse (N) = log sum_v<V exp(logits), losses (N) = lse - logits[target].
@@ -158,6 +193,8 @@ struct backend_ops {
     X(fill) X(copy) X(gemm) X(add_bias) X(col_sums) X(row_sums) X(encoder_forward)   \
     X(encoder_backward) X(layernorm_forward) X(layernorm_backward) X(gelu_forward)   \
     X(gelu_backward) X(softmax_causal_forward) X(softmax_causal_backward)            \
+    X(embedding_forward) X(embedding_backward) X(rmsnorm_forward) X(rmsnorm_backward) \
+    X(rope_forward) X(rope_backward) X(swiglu_forward) X(swiglu_backward)            \
     X(crossentropy_forward) X(crossentropy_backward) X(adamw) X(sum_squares)
 
 struct backend {
