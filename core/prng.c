@@ -1,6 +1,8 @@
 /* core/prng.c — see prng.h. */
 #include "core/prng.h"
 
+#include <math.h>
+
 uint64_t splitmix64_next(uint64_t *state)
 {
     uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
@@ -53,4 +55,11 @@ uint64_t prng_below(struct prng *g, uint64_t n)
         x = prng_next(g);
     } while (x >= limit);
     return x % n;
+}
+
+double prng_normal(struct prng *g)
+{
+    double u1 = ((double)(prng_next(g) >> 11) + 1.0) * 0x1.0p-53; /* (0, 1] */
+    double u2 = (double)(prng_next(g) >> 11) * 0x1.0p-53;         /* [0, 1) */
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }

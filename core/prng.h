@@ -35,5 +35,9 @@ void prng_seed(struct prng *g, uint64_t seed);
 uint64_t prng_next(struct prng *g);
 /* Uniform in [0, n); n must be >= 1. */
 uint64_t prng_below(struct prng *g, uint64_t n);
+/* Standard normal from two uniform draws (Box-Muller): deterministic given
+ * the generator, identical on every platform with IEEE doubles and libm.
+ * Models draw their initial weights with it. */
+double prng_normal(struct prng *g);
 
 #endif

@@ -13,11 +13,11 @@ static void describe_run(struct trainer *t)
     FILE *f = t->progress;
     if (!f)
         return;
-    const struct gpt2_config *m = &t->model.config;
-    fprintf(f, "heft: %s, %zu parameters (L=%d C=%d NH=%d V=%d/%d), B=%d x T=%d x K=%d x %d rank%s"
+    char shape[256];
+    model_config_describe(&t->model.config, shape, sizeof shape);
+    fprintf(f, "heft: %s, %zu parameters (%s), B=%d x T=%d x K=%d x %d rank%s"
                " = %ld tokens/step\n",
-            t->model.family, t->model.num_params, m->num_layers, m->channels, m->num_heads,
-            m->vocab_size, m->padded_vocab_size, t->cfg.batch, t->cfg.seq, t->K, t->world,
+            t->model.family, t->model.num_params, shape, t->cfg.batch, t->cfg.seq, t->K, t->world,
             t->world == 1 ? "" : "s", t->tokens_per_step);
     fprintf(f, "heft: data %s: %d domain%s,", t->cfg.data, t->num_domains,
             t->num_domains == 1 ? "" : "s");

@@ -83,14 +83,13 @@ static int describe_settings(const struct trainer *t, struct items *l)
                             sizeof it->value);
     }
     /* the shape, which --init-from's file header may set (the last item) */
-    const struct gpt2_config *m = &t->model.config;
     struct item *it = add(l);
     if (!it)
         return -1;
+    char shape[200];
+    model_config_describe(&t->model.config, shape, sizeof shape);
     snprintf(it->label, sizeof it->label, "the model");
-    snprintf(it->value, sizeof it->value, "%s L=%d C=%d NH=%d V=%d/%d maxT=%d", t->model.family,
-             m->num_layers, m->channels, m->num_heads, m->vocab_size, m->padded_vocab_size,
-             m->max_seq_len);
+    snprintf(it->value, sizeof it->value, "%s %s", t->model.family, shape);
     return 0;
 }
 

@@ -61,19 +61,19 @@ static int consume_to_rounds(void *ctx, const void *buf, uint64_t offset, size_t
 
 static int build_meta(struct trainer *t, struct ckpt_meta *m, struct herr *err)
 {
-    const struct gpt2_config *c = &t->model.config;
     struct loader_pos pos = loader_tell(t->ld);
     ckpt_meta_init(m);
-    if (ckpt_meta_put_str(m, "format", CKPT_FORMAT, err) ||
-        ckpt_meta_put_int(m, "step", t->step, err) ||
-        ckpt_meta_put_int(m, "ranks", t->world, err) ||
-        ckpt_meta_put_str(m, "model", t->model.family, err) ||
-        ckpt_meta_put_int(m, "max_seq_len", c->max_seq_len, err) ||
-        ckpt_meta_put_int(m, "vocab_size", c->vocab_size, err) ||
-        ckpt_meta_put_int(m, "padded_vocab_size", c->padded_vocab_size, err) ||
-        ckpt_meta_put_int(m, "num_layers", c->num_layers, err) ||
-        ckpt_meta_put_int(m, "num_heads", c->num_heads, err) ||
-        ckpt_meta_put_int(m, "channels", c->channels, err) ||
+    struct model_field f[MODEL_MAX_FIELDS];
+    int nf = model_config_fields(&t->model.config, f);
+    int rc = ckpt_meta_put_str(m, "format", CKPT_FORMAT, err) ||
+             ckpt_meta_put_int(m, "step", t->step, err) ||
+             ckpt_meta_put_int(m, "ranks", t->world, err) ||
+             ckpt_meta_put_str(m, "model", t->model.family, err);
+    /* the family's hyper-parameters, each under its own name */
+    for (int i = 0; i < nf && !rc; i++)
+        rc = f[i].is_int ? ckpt_meta_put_int(m, f[i].name, (int64_t)f[i].value, err)
+                         : ckpt_meta_put_double(m, f[i].name, f[i].value, err);
+    if (rc ||
         ckpt_meta_put_u64(m, "num_params", t->model.num_params, err) ||
         ckpt_meta_put_int(m, "adam_t", t->opt.t, err) ||
         ckpt_meta_put_u64(m, "data_epoch", pos.epoch, err) ||
@@ -196,6 +196,22 @@ static int expect_int(const char *meta, const char *key, int64_t have, const cha
     return 0;
 }
 
+/* A recorded hyper-parameter of the model must equal this run's. */
+static int expect_field(const char *meta, const struct model_field *f, const char *path,
+                        struct herr *err)
+{
+    const char *what = !strcmp(f->name, "vocab_size") ? " (the data's vocabulary)" : "";
+    if (f->is_int)
+        return expect_int(meta, f->name, (int64_t)f->value, path, what, err);
+    double v;
+    if (ckpt_meta_get_double(meta, f->name, &v, err))
+        return herr_wrap(err, "checkpoint %s: ", path);
+    if (v != f->value)
+        return herr_set(err, "checkpoint %s has %s = %.9g but this run has %.9g", path, f->name, v,
+                        f->value);
+    return 0;
+}
+
 /* What rank 0 reads of a checkpoint's small sections, sent to every rank. */
 struct restore_head {
     int64_t step, adam_t;
@@ -208,8 +224,7 @@ struct restore_head {
 static int read_head(struct trainer *t, struct ckpt_reader *r, const char *path,
                      const char *meta, struct restore_head *h, struct herr *err)
 {
-    const struct gpt2_config *c = &t->model.config;
-    char format[64];
+    char format[64], family[64];
     if (ckpt_meta_get_str(meta, "format", format, sizeof format, err))
         return herr_wrap(err, "checkpoint %s: ", path);
     if (strcmp(format, CKPT_FORMAT) != 0)
@@ -217,13 +232,17 @@ static int read_head(struct trainer *t, struct ckpt_reader *r, const char *path,
                         CKPT_FORMAT);
     /* the rank count was checked with the settings (it may change when the
      * global batch does not) */
-    if (expect_int(meta, "num_layers", c->num_layers, path, "", err) ||
-        expect_int(meta, "channels", c->channels, path, "", err) ||
-        expect_int(meta, "num_heads", c->num_heads, path, "", err) ||
-        expect_int(meta, "vocab_size", c->vocab_size, path, " (the data's vocabulary)", err) ||
-        expect_int(meta, "padded_vocab_size", c->padded_vocab_size, path, "", err) ||
-        expect_int(meta, "max_seq_len", c->max_seq_len, path, "", err) ||
-        expect_int(meta, "num_params", (int64_t)t->model.num_params, path, "", err))
+    if (ckpt_meta_get_str(meta, "model", family, sizeof family, err))
+        return herr_wrap(err, "checkpoint %s: ", path);
+    if (strcmp(family, t->model.family) != 0)
+        return herr_set(err, "checkpoint %s holds a %s model but this run builds a %s model "
+                             "(--model)", path, family, t->model.family);
+    struct model_field f[MODEL_MAX_FIELDS];
+    int nf = model_config_fields(&t->model.config, f);
+    for (int i = 0; i < nf; i++)
+        if (expect_field(meta, &f[i], path, err))
+            return -1;
+    if (expect_int(meta, "num_params", (int64_t)t->model.num_params, path, "", err))
         return -1;
     uint64_t fp;
     if (ckpt_meta_get_u64(meta, "data_fingerprint", &fp, err))

@@ -9,14 +9,25 @@
 static const struct opt_spec options[] = {
     OPT_HEADING("Model"),
     { "model", OPT_STRING, F(model), 1, 0, "NAME",
-      "preset: tiny small gpt2 gpt2-medium gpt2-large gpt2-xl" },
+      "preset: tiny small gpt2 gpt2-medium gpt2-large gpt2-xl (GPT-2); llama-tiny llama-120m "
+      "llama-1.4b llama-7b (LLaMA)" },
     { "init-from", OPT_STRING, F(init_from), 1, 0, "FILE",
-      "start from an llm.c GPT-2 model file instead of random weights" },
-    { "layers", OPT_INT, F(layers), 0, 1024, "N", "override the preset's layers (0 = preset)" },
-    { "heads", OPT_INT, F(heads), 0, 65536, "N", "override the preset's heads (0 = preset)" },
-    { "channels", OPT_INT, F(channels), 0, 65536, "N", "override the preset's width (0 = preset)" },
-    { "max-seq-len", OPT_INT, F(max_seq_len), 0, 1048576, "N",
-      "override the preset's position table size (0 = preset)" },
+      "start from a model file (llm.c GPT-2 or heft LLaMA) instead of random weights" },
+    { "layers", OPT_INT, F(shape.layers), 0, 1024, "N", "override the preset's layers (0 = preset)" },
+    { "heads", OPT_INT, F(shape.heads), 0, 65536, "N", "override the preset's heads (0 = preset)" },
+    { "channels", OPT_INT, F(shape.channels), 0, 65536, "N",
+      "override the preset's width (0 = preset)" },
+    { "max-seq-len", OPT_INT, F(shape.max_seq_len), 0, 1048576, "N",
+      "override the preset's longest sequence (0 = preset)" },
+    { "kv-heads", OPT_INT, F(shape.kv_heads), 0, 65536, "N",
+      "LLaMA: key/value heads, dividing --heads (grouped-query attention; 0 = preset)" },
+    { "ffn", OPT_INT, F(shape.ffn), 0, 1048576, "N",
+      "LLaMA: SwiGLU width (0 = preset, or 8/3 x width rounded up to 256 with --channels)" },
+    { "rope-theta", OPT_DOUBLE, F(shape.rope_theta), 0, 1e12, "X",
+      "LLaMA: rotary base, 10000 (LLaMA-2) or 500000 (LLaMA-3) (0 = preset)" },
+    { "norm-eps", OPT_DOUBLE, F(shape.norm_eps), 0, 0.5, "X", "LLaMA: RMSNorm eps (0 = preset, 1e-5)" },
+    { "tie-embeddings", OPT_FLAG, F(shape.tie_embeddings), 0, 1, NULL,
+      "LLaMA: the LM head is the token embedding (GPT-2's always is)" },
     OPT_HEADING("Data"),
     { "data", OPT_STRING, F(data), 1, 0, "PATH",
       "'builtin', a dataset directory from heft prepare, or llm.c shard file(s) (glob)" },
@@ -133,8 +144,9 @@ int train_config_validate(const struct train_config *c, struct herr *err)
 {
     if (strcmp(c->rw_normalize, "micro") != 0 && strcmp(c->rw_normalize, "step") != 0)
         return herr_set(err, "--rw-normalize '%s': expected 'micro' or 'step'", c->rw_normalize);
-    if (c->max_seq_len && c->seq > c->max_seq_len)
-        return herr_set(err, "--seq %d is longer than --max-seq-len %d", c->seq, c->max_seq_len);
+    if (c->shape.max_seq_len && c->seq > c->shape.max_seq_len)
+        return herr_set(err, "--seq %d is longer than --max-seq-len %d", c->seq,
+                        c->shape.max_seq_len);
     if ((double)c->batch * c->seq > 1e9)
         return herr_set(err, "--batch %d x --seq %d is absurdly large", c->batch, c->seq);
     return 0;

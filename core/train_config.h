@@ -6,12 +6,13 @@
 #include <stdint.h>
 
 #include "core/options.h"
+#include "models/model_config.h"
 
 struct train_config {
     /* model */
     char model[OPT_STRING_MAX];     /* preset name */
-    char init_from[OPT_STRING_MAX]; /* llm.c GPT-2 model file to start from */
-    int layers, heads, channels, max_seq_len; /* 0 = the preset's */
+    char init_from[OPT_STRING_MAX]; /* a model file (GPT-2 or LLaMA) to start from */
+    struct model_overrides shape;   /* 0 = the preset's; .vocab is unused here */
     /* data */
     char data[OPT_STRING_MAX]; /* "builtin", a dataset directory, or shard files */
     int vocab;                 /* vocabulary of raw shards without a manifest */

@@ -138,29 +138,42 @@ static int mkdir_p(const char *path, struct herr *err)
     return 0;
 }
 
-static int build_model_config(struct trainer *t, struct gpt2_config *mc, struct herr *err)
+/* The first shape flag set (the file given to --init-from sets the shape). */
+static const char *shape_flag_set(const struct model_overrides *o)
+{
+    if (o->layers) return "--layers";
+    if (o->heads) return "--heads";
+    if (o->channels) return "--channels";
+    if (o->max_seq_len) return "--max-seq-len";
+    if (o->kv_heads) return "--kv-heads";
+    if (o->ffn) return "--ffn";
+    if (o->rope_theta != 0) return "--rope-theta";
+    if (o->norm_eps != 0) return "--norm-eps";
+    if (o->tie_embeddings) return "--tie-embeddings";
+    return NULL;
+}
+
+static int build_model_config(struct trainer *t, struct model_config *mc, struct herr *err)
 {
     const struct train_config *c = &t->cfg;
     int V = dataset_vocab_size(t->ds);
     if (c->init_from[0]) {
+        const char *flag = shape_flag_set(&c->shape);
+        if (flag)
+            return herr_set(err, "%s cannot be combined with --init-from: the model file %s sets "
+                                 "the shape", flag, c->init_from);
         if (model_file_read_config(c->init_from, mc, err))
             return herr_wrap(err, "--init-from: ");
-        if (mc->vocab_size < V)
+        struct model_dims d;
+        model_config_dims(mc, &d);
+        if (d.vocab_size < V)
             return herr_set(err, "--init-from %s has a vocabulary of %d but the data uses %d token ids",
-                            c->init_from, mc->vocab_size, V);
+                            c->init_from, d.vocab_size, V);
         return 0;
     }
-    if (gpt2_preset(c->model, V, mc, err))
+    if (model_config_preset(c->model, V, mc, err))
         return herr_wrap(err, "--model: ");
-    if (c->layers)
-        mc->num_layers = c->layers;
-    if (c->heads)
-        mc->num_heads = c->heads;
-    if (c->channels)
-        mc->channels = c->channels;
-    if (c->max_seq_len)
-        mc->max_seq_len = c->max_seq_len;
-    return gpt2_config_validate(mc, err);
+    return model_config_override(mc, &c->shape, err);
 }
 
 static int build_reweight_config(struct trainer *t, struct herr *err)
@@ -299,13 +312,15 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
         return herr_wrap(err, "--data: ");
     t->num_domains = dataset_num_domains(t->ds);
 
-    struct gpt2_config mc;
+    struct model_config mc;
     if (build_model_config(t, &mc, err))
         return -1;
-    if (t->cfg.seq > mc.max_seq_len)
+    struct model_dims md;
+    model_config_dims(&mc, &md);
+    if (t->cfg.seq > md.max_seq_len)
         return herr_set(err, "--seq %d is longer than the model's max_seq_len %d", t->cfg.seq,
-                        mc.max_seq_len);
-    if (model_create_gpt2(&t->model, t->be, &mc, t->cfg.batch, t->cfg.seq, err))
+                        md.max_seq_len);
+    if (model_create(&t->model, t->be, &mc, t->cfg.batch, t->cfg.seq, err))
         return -1;
     if (build_optim_config(t, err) || build_reweight_config(t, err))
         return -1;
@@ -347,7 +362,9 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
      * product (libraries tune shapes differently; CLBlast on PoCL runs the
      * model's shapes faster than 1024^3) */
     double square = gemm_rate_measure(t->be, 1024, 3);
-    int C = t->model.config.channels;
+    struct model_dims dims;
+    model_config_dims(&t->model.config, &dims);
+    int C = dims.channels;
     double mlp = gemm_rate_measure_shape(t->be, t->cfg.batch * t->cfg.seq, 4 * C, C, 3);
     t->gemm_gflops = square > mlp ? square : mlp;
     return 0;

@@ -1,63 +1,18 @@
-/* models/model.c — the GPT-2 family behind the model handle. */
+/* models/model.c — the model handle over a family (see model.h). */
 #include "models/model.h"
 
 #include <string.h>
 
-#include "models/gpt2.h"
+#include "models/family.h"
+#include "models/nn/decoder.h"
 
-static int g_forward(void *impl, const int32_t *in, const int32_t *tg, struct herr *err)
-{
-    return gpt2_forward(impl, in, tg, err);
-}
-static int g_sums(void *impl, float *sums, struct herr *err)
-{
-    return gpt2_row_loss_sums(impl, sums, err);
-}
-static void g_zero(void *impl) { gpt2_zero_grads(impl); }
-static int g_backward(void *impl, const float *scale, struct herr *err)
-{
-    return gpt2_backward(impl, scale, err);
-}
-static int g_down(void *impl, float *host, struct herr *err)
-{
-    return gpt2_download_params(impl, host, err);
-}
-static int g_up(void *impl, const float *host, struct herr *err)
-{
-    return gpt2_upload_params(impl, host, err);
-}
-static void g_destroy(void *impl) { gpt2_destroy(impl); }
-
-static const struct model_ops gpt2_model_ops = {
-    .forward = g_forward,
-    .row_loss_sums = g_sums,
-    .zero_grads = g_zero,
-    .backward = g_backward,
-    .download_params = g_down,
-    .upload_params = g_up,
-    .destroy = g_destroy,
-};
-
-int model_create_gpt2(struct model *m, struct backend *be, const struct gpt2_config *cfg, int B,
-                      int T, struct herr *err)
+int model_create(struct model *m, struct backend *be, const struct model_config *cfg, int B,
+                 int T, struct herr *err)
 {
     memset(m, 0, sizeof *m);
-    struct gpt2 *g;
-    if (gpt2_create(&g, be, cfg, B, T, err))
+    if (model_config_validate(cfg, err))
         return -1;
-    m->ops = &gpt2_model_ops;
-    m->impl = g;
-    m->family = "gpt2";
-    m->config = *cfg;
-    m->B = B;
-    m->T = T;
-    m->num_params = gpt2_param_count(g);
-    m->params = gpt2_params(g);
-    m->grads = gpt2_grads(g);
-    m->nspans = GPT2_NUM_TENSORS;
-    gpt2_param_spans(g, m->spans);
-    m->flops_per_step = gpt2_flops_per_step(cfg, B, T);
-    return 0;
+    return cfg->family->create(m, be, cfg, B, T, err);
 }
 
 void model_destroy(struct model *m)
@@ -69,5 +24,73 @@ void model_destroy(struct model *m)
 
 void model_init_params(const struct model *m, uint64_t seed, float *host)
 {
-    gpt2_init_params(&m->config, seed, host);
+    m->config.family->init_params(&m->config, seed, host);
+}
+
+/* ---- decoder-based families ------------------------------------------------ */
+
+static int d_forward(void *impl, const int32_t *in, const int32_t *tg, struct herr *err)
+{
+    return decoder_forward(impl, in, tg, err);
+}
+static int d_sums(void *impl, float *sums, struct herr *err)
+{
+    return decoder_row_loss_sums(impl, sums, err);
+}
+static void d_zero(void *impl) { decoder_zero_grads(impl); }
+static int d_backward(void *impl, const float *scale, struct herr *err)
+{
+    return decoder_backward(impl, scale, err);
+}
+static int d_down(void *impl, float *host, struct herr *err)
+{
+    return decoder_download_params(impl, host, err);
+}
+static int d_up(void *impl, const float *host, struct herr *err)
+{
+    return decoder_upload_params(impl, host, err);
+}
+static int d_grads(void *impl, float *host, struct herr *err)
+{
+    return decoder_download_grads(impl, host, err);
+}
+static int d_logits(void *impl, float *host, struct herr *err)
+{
+    return decoder_download_logits(impl, host, err);
+}
+static int d_losses(void *impl, float *host, struct herr *err)
+{
+    return decoder_download_token_losses(impl, host, err);
+}
+static void d_destroy(void *impl) { decoder_destroy(impl); }
+
+static const struct model_ops decoder_model_ops = {
+    .forward = d_forward,
+    .row_loss_sums = d_sums,
+    .zero_grads = d_zero,
+    .backward = d_backward,
+    .download_params = d_down,
+    .upload_params = d_up,
+    .download_grads = d_grads,
+    .download_logits = d_logits,
+    .download_token_losses = d_losses,
+    .destroy = d_destroy,
+};
+
+void model_wrap_decoder(struct model *m, struct decoder *d, const struct model_config *cfg, int B,
+                        int T, const struct param_span *spans, int nspans)
+{
+    memset(m, 0, sizeof *m);
+    m->ops = &decoder_model_ops;
+    m->impl = d;
+    m->family = cfg->family->name;
+    m->config = *cfg;
+    m->B = B;
+    m->T = T;
+    m->num_params = model_config_num_params(cfg);
+    m->params = decoder_params(d);
+    m->grads = decoder_grads(d);
+    m->nspans = nspans < MODEL_MAX_SPANS ? nspans : MODEL_MAX_SPANS;
+    memcpy(m->spans, spans, (size_t)m->nspans * sizeof *spans);
+    m->flops_per_step = model_config_flops_per_step(cfg, B, T);
 }

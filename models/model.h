@@ -3,14 +3,15 @@
  * The trainer (core/) drives any model family through this handle: forward
  * with per-token losses, each row's loss sum, backward seeded with one scale
  * per row, and the flat parameter/gradient buffers as named spans. It never
- * looks inside a family (models/gpt2.c today). */
+ * looks inside a family: the config is opaque (models/model_config.h) and the
+ * family is found through the registry (models/family.h). */
 #ifndef HEFT_MODEL_H
 #define HEFT_MODEL_H
 
 #include <stdint.h>
 
 #include "backends/backend.h"
-#include "models/gpt2_config.h"
+#include "models/model_config.h"
 #include "models/param_span.h"
 
 #define MODEL_MAX_SPANS 32
@@ -22,14 +23,19 @@ struct model_ops {
     int (*backward)(void *impl, const float *row_scale, struct herr *err);
     int (*download_params)(void *impl, float *host, struct herr *err);
     int (*upload_params)(void *impl, const float *host, struct herr *err);
+    int (*download_grads)(void *impl, float *host, struct herr *err);
+    /* the last forward's logits (B, T, Vp), valid until backward */
+    int (*download_logits)(void *impl, float *host, struct herr *err);
+    /* the last forward's per-token losses (B, T) */
+    int (*download_token_losses)(void *impl, float *host, struct herr *err);
     void (*destroy)(void *impl);
 };
 
 struct model {
     const struct model_ops *ops;
     void *impl;
-    const char *family;         /* "gpt2" */
-    struct gpt2_config config;  /* the family's hyper-parameters */
+    const char *family;         /* "gpt2", "llama" */
+    struct model_config config; /* the family's hyper-parameters */
     int B, T;                   /* rows and tokens per forward */
     size_t num_params;
     dptr params, grads;         /* (num_params) on the device */
@@ -38,12 +44,18 @@ struct model {
     double flops_per_step;      /* forward + backward over B*T tokens */
 };
 
-/* A GPT-2 for batches of B rows of T tokens on backend be. */
-int model_create_gpt2(struct model *m, struct backend *be, const struct gpt2_config *cfg, int B,
-                      int T, struct herr *err);
+/* The model of cfg's family for batches of B rows of T tokens on backend be. */
+int model_create(struct model *m, struct backend *be, const struct model_config *cfg, int B,
+                 int T, struct herr *err);
 void model_destroy(struct model *m);
 
 /* Deterministic initial parameters of the model's family into host memory. */
 void model_init_params(const struct model *m, uint64_t seed, float *host);
+
+struct decoder;
+/* For families built on models/nn/decoder.h: fills m around a created
+ * decoder (which m then owns). */
+void model_wrap_decoder(struct model *m, struct decoder *d, const struct model_config *cfg, int B,
+                        int T, const struct param_span *spans, int nspans);
 
 #endif

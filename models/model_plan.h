@@ -1,25 +1,17 @@
 /* models/model_plan.h — what the planner (core/plan.h) needs to know of a
  * model, without building it: parameter count, activation memory and FLOPs
- * for a micro-batch shape.
- *
- * Each family answers for its own presets through one function in the table
- * of model_plan.c; GPT-2's is here. LLaMA (1.4B, 7B) adds its row there and
- * the planner serves it unchanged. */
+ * for a micro-batch shape. Every family of the registry answers through
+ * models/model_config.h, so the planner serves a new family unchanged. */
 #ifndef HEFT_MODEL_PLAN_H
 #define HEFT_MODEL_PLAN_H
 
 #include <stddef.h>
 
 #include "core/error.h"
-
-/* Changes to a preset (0 = keep the preset's value). */
-struct model_overrides {
-    int layers, heads, channels, max_seq_len;
-    int vocab; /* the data's vocabulary (0 = the family's own tokenizer) */
-};
+#include "models/model_config.h"
 
 struct model_shape {
-    char family[16];       /* "gpt2" */
+    char family[16];       /* "gpt2", "llama" */
     char name[64];         /* the preset asked for */
     char summary[192];     /* hyper-parameters, for people */
     size_t num_params;     /* P: floats in the flat parameter buffer */

@@ -3,7 +3,8 @@
 # non-zero exit, never a crash (issue: heft trains GPT-2 on the CPU backend).
 . "${top_srcdir:-.}/tests/lib.sh"
 
-TINY="--layers 1 --channels 16 --heads 2 --seq 16 --batch 2 --steps 2 --val-every 0 --quiet --threads 1"
+RUNOPTS="--seq 16 --batch 2 --steps 2 --val-every 0 --quiet --threads 1"
+TINY="--layers 1 --channels 16 --heads 2 $RUNOPTS"
 
 # a valid dataset to corrupt copies of
 "$HEFT" prepare --builtin --out "$SCRATCH/ds" >/dev/null || { fail "prepare --builtin"; finish; exit 1; }
@@ -75,10 +76,13 @@ head -c 2000 "$ckpt" >"$SCRATCH/short.heft"
 expect_error "truncated checkpoint" "(truncated|size|bytes)" "$HEFT" train --resume "$SCRATCH/short.heft"
 cp "$SCRATCH/run/model.bin" "$SCRATCH/m_magic.bin"
 printf '\000' | dd of="$SCRATCH/m_magic.bin" bs=1 seek=0 conv=notrunc 2>/dev/null
-expect_error "model file wrong magic" "magic" "$HEFT" train $TINY --init-from "$SCRATCH/m_magic.bin" --out "$SCRATCH/o12"
+expect_error "model file wrong magic" "bad magic 20240128 \\(expected one of 20240326" "$HEFT" train $RUNOPTS --init-from "$SCRATCH/m_magic.bin" --out "$SCRATCH/o12"
 cp "$SCRATCH/run/model.bin" "$SCRATCH/m_v5.bin"
 printf '\005' | dd of="$SCRATCH/m_v5.bin" bs=1 seek=4 conv=notrunc 2>/dev/null
-expect_error "model file bf16 version" "version 5|bf16" "$HEFT" train $TINY --init-from "$SCRATCH/m_v5.bin" --out "$SCRATCH/o13"
+expect_error "model file bf16 version" "version 5|bf16" "$HEFT" train $RUNOPTS --init-from "$SCRATCH/m_v5.bin" --out "$SCRATCH/o13"
+expect_error "shape flag with --init-from" "--layers cannot be combined with --init-from" "$HEFT" train $TINY --init-from "$SCRATCH/run/model.bin" --out "$SCRATCH/o14"
+expect_error "LLaMA flag on GPT-2" "--kv-heads: GPT-2 has no grouped-query" "$HEFT" train $TINY --kv-heads 1 --out "$SCRATCH/o15"
+expect_error "kv heads not dividing heads" "num_kv_heads 3 must divide num_heads 4" "$HEFT" train --model llama-tiny --kv-heads 3 $RUNOPTS --out "$SCRATCH/o16"
 
 # the run that was refused must not have been touched
 cmp -s "$ckpt" "$(ls "$SCRATCH"/run/ckpt_*.heft | head -n 1)" && pass "refused runs left the checkpoint intact" ||

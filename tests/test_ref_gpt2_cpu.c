@@ -27,7 +27,7 @@
 #include <stdlib.h>
 
 #include "core/optim.h"
-#include "models/gpt2.h"
+#include "models/gpt2/gpt2.h"
 #include "tests/ref/compare.h"
 #include "tests/ref/run_suite.h"
 #include "tests/ref/torch_case.h"

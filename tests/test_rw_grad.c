@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "core/optim.h"
-#include "models/gpt2.h"
+#include "models/gpt2/gpt2.h"
 #include "reweight/reweight.h"
 #include "tests/ref/compare.h"
 #include "tests/ref/ref_gpt2_f64.h"

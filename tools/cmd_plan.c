@@ -272,9 +272,11 @@ static int plan_all(struct plan_settings *s, struct train_config *tc)
                 fprintf(stderr, "heft plan: --ranks: '%s' is not a rank count\n", ranks[j]);
                 return 2;
             }
+            struct model_overrides ov = tc->shape;
+            ov.vocab = tc->vocab;
             struct plan_request q = {
                 .model = models[i],
-                .ov = { tc->layers, tc->heads, tc->channels, tc->max_seq_len, tc->vocab },
+                .ov = ov,
                 .ranks = (int)w, .batch = tc->batch, .seq = tc->seq,
                 .grad_accum = tc->grad_accum, .zero1 = tc->zero1, .gemm_gflops = gflops,
                 .efficiency = s->efficiency, .link_gbps = s->link_gbps,

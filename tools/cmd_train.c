@@ -10,11 +10,11 @@ static void train_usage(FILE *out, const struct train_config *defaults)
 {
     fprintf(out,
             "usage: heft train [--config FILE] [options]\n\n"
-            "Trains a GPT-2 model. With no options: the tiny model on heft's built-in data\n"
+            "Trains a GPT-2 or LLaMA model. With no options: the tiny model on heft's built-in data\n"
             "(a few minutes on two cores). Settings come from the defaults, then a config\n"
             "file (name = value lines, same names as the flags), then the flags.\n"
             "Writes OUT/metrics.jsonl, OUT/ckpt_*.heft and, at the end, OUT/model.bin\n"
-            "(llm.c's GPT-2 format). Resume an interrupted run with --resume OUT.\n"
+            "(llm.c's GPT-2 format, or heft's LLaMA format). Resume with --resume OUT.\n"
             "Under MPI: mpiexec -n W heft train ... (--batch is per rank).\n");
     opts_print_help(out, train_options(), defaults);
 }

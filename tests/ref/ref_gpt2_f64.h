@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "models/gpt2_config.h"
+#include "models/gpt2/gpt2_config.h"
 
 /* Activations of one forward, kept for the backward; "l" = per layer. */
 struct ref_gpt2_acts {

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "models/gpt2_config.h"
+#include "models/gpt2/gpt2_config.h"
 #include "tests/ref/vectors.h"
 
 struct torch_case {

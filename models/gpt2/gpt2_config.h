@@ -1,4 +1,4 @@
-/* models/gpt2_config.h — GPT-2's hyper-parameters and parameter layout.
+/* models/gpt2/gpt2_config.h — GPT-2's hyper-parameters and parameter layout.
  *
  * The layout is llm.c's (so its model files load as is): 16 parameter tensors
  * in one flat float32 buffer, in this order, layer-major inside each tensor:
@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "models/param_span.h"
 
 struct gpt2_config {
     int max_seq_len;       /* maxT: rows of wpe */
@@ -48,6 +49,9 @@ const char *gpt2_tensor_name(enum gpt2_tensor t);
 /* 1 if AdamW weight decay applies to this tensor (matrices and embeddings),
  * 0 for biases and layer-norm gains, as in GPT-2/nanoGPT practice. */
 int gpt2_tensor_decays(enum gpt2_tensor t);
+
+/* The tensors as named spans of the flat buffer, with weight-decay flags. */
+void gpt2_config_spans(const struct gpt2_config *cfg, struct param_span spans[GPT2_NUM_TENSORS]);
 
 /* Validates sizes (positive, C divisible by NH, Vp >= V, no overflow of the
  * parameter count); names the offending field on failure. */

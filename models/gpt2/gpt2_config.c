@@ -1,5 +1,5 @@
-/* models/gpt2_config.c — see gpt2_config.h. */
-#include "models/gpt2_config.h"
+/* models/gpt2/gpt2_config.c — see gpt2_config.h. */
+#include "models/gpt2/gpt2_config.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -132,4 +132,17 @@ int gpt2_preset(const char *name, int vocab_size, struct gpt2_config *cfg, struc
         return 0;
     }
     return herr_set(err, "unknown model '%s' (presets: %s)", name, gpt2_preset_names());
+}
+
+void gpt2_config_spans(const struct gpt2_config *cfg, struct param_span spans[GPT2_NUM_TENSORS])
+{
+    size_t sizes[GPT2_NUM_TENSORS], off[GPT2_NUM_TENSORS];
+    gpt2_tensor_sizes(cfg, sizes);
+    gpt2_tensor_offsets(cfg, off);
+    for (int t = 0; t < GPT2_NUM_TENSORS; t++) {
+        spans[t].name = gpt2_tensor_name((enum gpt2_tensor)t);
+        spans[t].offset = off[t];
+        spans[t].count = sizes[t];
+        spans[t].decays = gpt2_tensor_decays((enum gpt2_tensor)t);
+    }
 }

@@ -1,4 +1,6 @@
-/* models/gpt2.h — GPT-2 written in backend ops.
+/* models/gpt2/gpt2.h — GPT-2: the shared decoder (models/nn/decoder.h) with
+ * GPT-2's choices, and this family's direct API (used by the tests that
+ * compare it with PyTorch; the trainer sees it through models/model.h).
  *
  * The model owns three device allocations planned up front from (config, B, T):
  * the parameters, their gradients (both flat, llm.c order, see gpt2_config.h)
@@ -19,10 +21,14 @@
 #include <stdint.h>
 
 #include "backends/backend.h"
-#include "models/gpt2_config.h"
+#include "models/gpt2/gpt2_config.h"
 #include "models/param_span.h"
 
 struct gpt2;
+struct decoder_spec;
+
+/* GPT-2 as a decoder spec: LayerNorm, biases, learned positions, GELU, tied head. */
+void gpt2_spec(const struct gpt2_config *cfg, struct decoder_spec *spec);
 
 /* Plans and allocates everything for batches of B rows of T tokens. */
 int gpt2_create(struct gpt2 **out, struct backend *be, const struct gpt2_config *cfg, int B,

@@ -1,0 +1,63 @@
+/* models/family.h — what a model family implements.
+ *
+ * A family is one folder of models/ (gpt2/, llama/) exporting one
+ * `const struct model_family`, listed in models/registry.c. Everything outside
+ * models/ goes through models/model_config.h and models/model.h, which
+ * dispatch here. To add a family: write its config (presets, validation,
+ * parameter layout), describe its network as a `struct decoder_spec`
+ * (models/nn/decoder.h: norms, attention, MLP, embedding, head) or write its
+ * own forward/backward, fill this table, and add one line to the registry. */
+#ifndef HEFT_MODEL_FAMILY_H
+#define HEFT_MODEL_FAMILY_H
+
+#include "backends/backend.h"
+#include "models/model_config.h"
+
+struct model;
+
+struct model_family {
+    const char *name;        /* "gpt2" */
+    const char *file_name;   /* how its model files are called in messages */
+    int32_t file_magic;      /* header[0] of its model files */
+    const char *(*preset_names)(void); /* space-separated */
+    int default_vocab;       /* the family's own tokenizer's vocabulary */
+
+    int (*preset)(const char *name, int vocab, struct model_config *cfg, struct herr *err);
+    int (*override)(struct model_config *cfg, const struct model_overrides *ov,
+                    struct herr *err);
+    int (*validate)(const struct model_config *cfg, struct herr *err);
+    void (*dims)(const struct model_config *cfg, struct model_dims *out);
+    void (*describe)(const struct model_config *cfg, char *buf, size_t cap);
+    int (*fields)(const struct model_config *cfg, struct model_field out[MODEL_MAX_FIELDS]);
+
+    size_t (*num_params)(const struct model_config *cfg);
+    size_t (*activation_floats)(const struct model_config *cfg, int B, int T);
+    double (*flops_per_step)(const struct model_config *cfg, int B, int T);
+    double (*matmul_params)(const struct model_config *cfg);
+    /* Deterministic initial parameters into host memory of num_params floats. */
+    void (*init_params)(const struct model_config *cfg, uint64_t seed, float *host);
+
+    int (*header_read)(const int32_t h[MODEL_FILE_HEADER_INTS], struct model_config *cfg,
+                       struct herr *err);
+    void (*header_write)(const struct model_config *cfg, int32_t h[MODEL_FILE_HEADER_INTS]);
+
+    /* Builds the model on a backend for B rows of T tokens (fills *m). */
+    int (*create)(struct model *m, struct backend *be, const struct model_config *cfg, int B,
+                  int T, struct herr *err);
+};
+
+/* The registry (models/registry.c). */
+int model_num_families(void);
+const struct model_family *model_family_at(int i);
+const struct model_family *model_family_by_name(const char *name);
+const struct model_family *model_family_by_magic(int32_t magic);
+const struct model_family *model_family_by_preset(const char *preset);
+
+/* A family's own config struct inside the opaque one. */
+static inline void *model_config_body(struct model_config *cfg) { return cfg->body.bytes; }
+static inline const void *model_config_cbody(const struct model_config *cfg)
+{
+    return cfg->body.bytes;
+}
+
+#endif

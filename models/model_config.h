@@ -1,0 +1,97 @@
+/* models/model_config.h — a model's hyper-parameters as the rest of heft sees
+ * them: an opaque value with a family name.
+ *
+ * The trainer, checkpoints, the rank agreement check, the planner, model files
+ * and the command line handle a `struct model_config` without knowing its
+ * family's fields. They ask the family (models/family.h, found through the
+ * registry in models/registry.c) for what they need: a preset, overrides from
+ * flags, validation, a one-line description, the named fields a checkpoint
+ * records and compares, the dimensions every decoder-only language model has,
+ * parameter counts, and the model-file header. */
+#ifndef HEFT_MODEL_CONFIG_H
+#define HEFT_MODEL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+struct model_family;
+
+/* Room for any family's config struct (checked at compile time by each). */
+#define MODEL_CONFIG_BYTES 128
+
+struct model_config {
+    const struct model_family *family;
+    union {
+        unsigned char bytes[MODEL_CONFIG_BYTES];
+        double align_d;
+        int64_t align_i;
+    } body;
+};
+
+/* Changes to a preset from flags or a planner request. 0 (or tie_embeddings
+ * 0) keeps the preset's value. A change that a family does not have (e.g.
+ * --kv-heads for GPT-2) is an error naming the flag. */
+struct model_overrides {
+    int layers, heads, channels, max_seq_len;
+    int vocab;          /* the data's vocabulary (0 = the family's own tokenizer) */
+    int kv_heads, ffn;  /* LLaMA: grouped-query attention, SwiGLU width */
+    double rope_theta, norm_eps;
+    int tie_embeddings; /* 1: the LM head is the token embedding */
+};
+
+/* What every decoder-only language model has, for logs and checks. */
+struct model_dims {
+    int vocab_size, padded_vocab_size, max_seq_len, num_layers, num_heads, channels;
+};
+
+/* A named hyper-parameter, as checkpoints record and compare it. */
+struct model_field {
+    const char *name; /* "num_layers" */
+    double value;     /* integers are exact in a double up to 2^53 */
+    int is_int;
+};
+#define MODEL_MAX_FIELDS 16
+
+/* The model-file header: 256 int32 (1024 bytes), [0] = the family's magic. */
+#define MODEL_FILE_HEADER_INTS 256
+
+/* Preset `name` of whichever family has it, for a data vocabulary of `vocab`
+ * token ids (0 = the family's own: 50257 for GPT-2, 32000 for LLaMA). */
+int model_config_preset(const char *name, int vocab, struct model_config *cfg, struct herr *err);
+/* Applies flag overrides, then validates. */
+int model_config_override(struct model_config *cfg, const struct model_overrides *ov,
+                          struct herr *err);
+/* Sizes positive, divisible where they must be, parameter count in range. */
+int model_config_validate(const struct model_config *cfg, struct herr *err);
+
+const char *model_config_family(const struct model_config *cfg); /* "gpt2", "llama" */
+void model_config_dims(const struct model_config *cfg, struct model_dims *out);
+/* "L=4 C=128 NH=4 V=257/320 maxT=256" and family-specific parts */
+void model_config_describe(const struct model_config *cfg, char *buf, size_t cap);
+/* Fills out[] and returns how many. */
+int model_config_fields(const struct model_config *cfg, struct model_field out[MODEL_MAX_FIELDS]);
+/* 1 if both are the same family with identical fields. */
+int model_config_equal(const struct model_config *a, const struct model_config *b);
+
+/* Parameters (floats in the flat buffer), the activation arena for B rows of
+ * T tokens, FLOPs of a forward + backward over B*T tokens, and parameters
+ * that take part in matrix products (for the planner and MFU). */
+size_t model_config_num_params(const struct model_config *cfg);
+size_t model_config_activation_floats(const struct model_config *cfg, int B, int T);
+double model_config_flops_per_step(const struct model_config *cfg, int B, int T);
+double model_config_matmul_params(const struct model_config *cfg);
+
+/* Model files: header <-> config. Reading finds the family by the magic and
+ * checks the family's version and fields; `what` names the file in messages. */
+int model_config_from_header(const int32_t h[MODEL_FILE_HEADER_INTS], struct model_config *cfg,
+                             struct herr *err);
+void model_config_to_header(const struct model_config *cfg, int32_t h[MODEL_FILE_HEADER_INTS]);
+/* "20240326 (llm.c GPT-2), 20241210 (heft LLaMA)" for messages */
+void model_file_magics(char *buf, size_t cap);
+
+/* "gpt2: tiny small gpt2 ...; llama: llama-tiny ..." for help texts. */
+void model_presets_list(char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,94 @@
+/* models/nn/attention.c — causal self-attention, multi-head or grouped-query.
+ *
+ * Every product is a batched GEMM on the backend's two-level grid (outer =
+ * batch row b, inner = key/value head k). Grouped-query attention runs the
+ * grid once per position g in a group: query head k*G + g against key/value
+ * head k. The grid then steps query heads, scores and outputs by G heads and
+ * keys and values by one, so K and V are read in place, never copied per
+ * query head. With G = 1 (GPT-2, LLaMA 1.4B/7B) this is one call per product.
+ * Gradients of a shared K or V head are the sum over its group: the first
+ * call of the loop overwrites (beta 0), the others accumulate, in a fixed
+ * order, so results stay deterministic. */
+#include "models/nn/nn.h"
+
+#include <math.h>
+
+/* Where an operand of one grid call lives. */
+enum operand { Q, K, V, SCORES, Y };
+
+struct place {
+    size_t base;      /* element offset of head (k = 0, g) in row b = 0 */
+    size_t outer;     /* step per batch row */
+    size_t inner;     /* step per key/value head */
+};
+
+static struct place place_of(const struct nn_attention *a, enum operand o, int g)
+{
+    const size_t G = (size_t)(a->NH / a->KVH), hs = (size_t)a->hs, T = (size_t)a->T;
+    const size_t C = (size_t)a->NH * hs, KVD = (size_t)a->KVH * hs, QKV = C + 2 * KVD;
+    const size_t TT = T * T;
+    switch (o) {
+    case Q: return (struct place){ (size_t)g * hs, T * QKV, G * hs };
+    case K: return (struct place){ C, T * QKV, hs };
+    case V: return (struct place){ C + KVD, T * QKV, hs };
+    case SCORES: return (struct place){ (size_t)g * TT, (size_t)a->NH * TT, G * TT };
+    case Y: default: return (struct place){ (size_t)g * hs, T * C, G * hs };
+    }
+}
+
+/* One batched GEMM of the grid: c = alpha op(a) op(b) + beta c. */
+static void grid_gemm(struct backend *be, const struct nn_attention *at, int ta, int tb, int m,
+                      int n, int k, float alpha, dptr a, enum operand ao, int lda, dptr b,
+                      enum operand bo, int ldb, float beta, dptr c, enum operand co, int ldc, int g)
+{
+    struct place pa = place_of(at, ao, g), pb = place_of(at, bo, g), pc = place_of(at, co, g);
+    struct gemm_batch grid = { at->B, at->KVH, pa.outer, pa.inner, pb.outer, pb.inner,
+                               pc.outer, pc.inner };
+    be->ops->gemm(be, ta, tb, m, n, k, alpha, dptr_at(a, pa.base), lda, dptr_at(b, pb.base), ldb,
+                  beta, dptr_at(c, pc.base), ldc, &grid);
+}
+
+void nn_attention_forward(struct backend *be, const struct nn_attention *a, dptr qkv, dptr att,
+                          dptr y)
+{
+    const int T = a->T, hs = a->hs, G = a->NH / a->KVH;
+    const int C = a->NH * hs, QKV = C + 2 * a->KVH * hs;
+    const float scale = 1.0f / sqrtf((float)hs);
+    /* q, k = rope(q), rope(k): the query and key heads are adjacent in a row */
+    if (nn_has(a->freqs))
+        be->ops->rope_forward(be, qkv, a->freqs, a->B, T, a->NH + a->KVH, hs, QKV);
+    /* att = softmax_causal(scale * q k^T) per (b, h) */
+    for (int g = 0; g < G; g++)
+        grid_gemm(be, a, 0, 1, T, T, hs, scale, qkv, Q, QKV, qkv, K, QKV, 0.0f, att, SCORES, T,
+                  g);
+    be->ops->softmax_causal_forward(be, att, att, a->B * a->NH, T);
+    /* y = att v */
+    for (int g = 0; g < G; g++)
+        grid_gemm(be, a, 0, 0, T, hs, T, 1.0f, att, SCORES, T, qkv, V, QKV, 0.0f, y, Y, C, g);
+}
+
+void nn_attention_backward(struct backend *be, const struct nn_attention *a, dptr dqkv,
+                           dptr datt, dptr dy, dptr qkv, dptr att)
+{
+    const int T = a->T, hs = a->hs, G = a->NH / a->KVH;
+    const int C = a->NH * hs, QKV = C + 2 * a->KVH * hs;
+    const float scale = 1.0f / sqrtf((float)hs);
+    /* y = att v: d att = dy v^T, d v = sum over the group of att^T dy */
+    for (int g = 0; g < G; g++) {
+        grid_gemm(be, a, 0, 1, T, T, hs, 1.0f, dy, Y, C, qkv, V, QKV, 0.0f, datt, SCORES, T, g);
+        grid_gemm(be, a, 1, 0, T, hs, T, 1.0f, att, SCORES, T, dy, Y, C, g ? 1.0f : 0.0f, dqkv,
+                  V, QKV, g);
+    }
+    /* att = softmax_causal(pre) */
+    be->ops->softmax_causal_backward(be, datt, datt, att, a->B * a->NH, T);
+    /* pre = scale q k^T: d q = scale d pre k, d k = sum over the group of scale d pre^T q */
+    for (int g = 0; g < G; g++) {
+        grid_gemm(be, a, 0, 0, T, hs, T, scale, datt, SCORES, T, qkv, K, QKV, 0.0f, dqkv, Q, QKV,
+                  g);
+        grid_gemm(be, a, 1, 0, T, hs, T, scale, datt, SCORES, T, qkv, Q, QKV, g ? 1.0f : 0.0f,
+                  dqkv, K, QKV, g);
+    }
+    /* q, k = rope(q), rope(k) */
+    if (nn_has(a->freqs))
+        be->ops->rope_backward(be, dqkv, a->freqs, a->B, T, a->NH + a->KVH, hs, QKV);
+}
