@@ -18,7 +18,7 @@
 
 #include "core/gemm_rate.h"
 #include "bench/step_timer.h"
-#include "models/gpt2.h"
+#include "models/gpt2/gpt2.h"
 
 struct opts {
     const char *model, *backend, *seqs;

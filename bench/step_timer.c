@@ -7,7 +7,7 @@
 #include "core/gemm_rate.h"
 #include "core/optim.h"
 #include "core/prng.h"
-#include "models/gpt2.h"
+#include "models/gpt2/gpt2.h"
 
 static int cmp_double(const void *a, const void *b)
 {

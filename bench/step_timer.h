@@ -5,7 +5,7 @@
 #define HEFT_BENCH_STEP_TIMER_H
 
 #include "backends/backend.h"
-#include "models/gpt2_config.h"
+#include "models/gpt2/gpt2_config.h"
 
 struct step_times {
     double fwd_ms, bwd_ms, opt_ms; /* medians over the timed steps */
