@@ -115,7 +115,7 @@ static struct backend *offload_create(int device, int threads, size_t cap, struc
     return &o->be;
 }
 
-static int measure(struct backend *be, const struct gpt2_config *cfg, int B, int T, int steps,
+static int measure(struct backend *be, const struct model_config *cfg, int B, int T, int steps,
                    double *tok_s)
 {
     struct herr err;
@@ -160,21 +160,26 @@ int main(int argc, char **argv)
         }
     }
     struct herr err;
-    struct gpt2_config cfg;
-    if (gpt2_preset(model, vocab, &cfg, &err) || B < 1 || T < 1 || T > cfg.max_seq_len ||
-        steps < 1) {
+    struct model_config cfg;
+    struct model_dims d = { 0 };
+    err.msg[0] = '\0';
+    int bad = model_config_preset(model, vocab, &cfg, &err);
+    if (!bad)
+        model_config_dims(&cfg, &d);
+    if (bad || B < 1 || T < 1 || T > d.max_seq_len || steps < 1) {
         fprintf(stderr, "bench_offload: bad settings%s%s\n", err.msg[0] ? ": " : "", err.msg);
         return 2;
     }
     /* staging big enough for the largest operand: the LM head's (B*T, Vp)
-     * logits or the (Vp, C) embedding */
-    size_t bt = (size_t)B * T, cap = bt * cfg.padded_vocab_size;
-    if ((size_t)cfg.padded_vocab_size * cfg.channels > cap)
-        cap = (size_t)cfg.padded_vocab_size * cfg.channels;
-    if (bt * 4 * cfg.channels > cap)
-        cap = bt * 4 * cfg.channels;
-    printf("GPT-2 %s (V=%d), B=%d, T=%d: one step = forward + backward + AdamW, median of %d\n",
-           model, vocab, B, T, steps);
+     * logits, the (Vp, C) embedding, or the MLP's (B*T or C, mlp_width) */
+    size_t bt = (size_t)B * T, cap = bt * d.padded_vocab_size;
+    if ((size_t)d.padded_vocab_size * d.channels > cap)
+        cap = (size_t)d.padded_vocab_size * d.channels;
+    size_t widest = (bt > (size_t)d.channels ? bt : (size_t)d.channels) * d.mlp_width;
+    if (widest > cap)
+        cap = widest;
+    printf("%s %s (V=%d), B=%d, T=%d: one step = forward + backward + AdamW, median of %d\n",
+           model_config_family(&cfg), model, d.vocab_size, B, T, steps);
     struct backend *ocl = backend_create(&(struct backend_options){ .name = "opencl",
                                                                      .device = device },
                                          &err);

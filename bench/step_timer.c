@@ -7,7 +7,7 @@
 #include "core/gemm_rate.h"
 #include "core/optim.h"
 #include "core/prng.h"
-#include "models/gpt2/gpt2.h"
+#include "models/model.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -15,13 +15,15 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int step_timer_run(struct backend *be, const struct gpt2_config *cfg, int B, int T, int steps,
+int step_timer_run(struct backend *be, const struct model_config *cfg, int B, int T, int steps,
                    struct step_times *out, struct herr *err)
 {
-    struct gpt2 *m;
-    if (gpt2_create(&m, be, cfg, B, T, err))
+    struct model m;
+    if (model_create(&m, be, cfg, B, T, err))
         return -1;
-    size_t P = gpt2_param_count(m);
+    size_t P = m.num_params;
+    struct model_dims dims;
+    model_config_dims(cfg, &dims);
     float *host = malloc(P * sizeof(float));
     int32_t *in = malloc((size_t)B * T * sizeof(int32_t)), *tg = malloc((size_t)B * T * sizeof(int32_t));
     float *sums = malloc((size_t)B * sizeof(float)), *scale = malloc((size_t)B * sizeof(float));
@@ -33,33 +35,31 @@ int step_timer_run(struct backend *be, const struct gpt2_config *cfg, int B, int
         herr_set(err, "out of memory");
         goto done;
     }
-    gpt2_init_params(cfg, 1, host);
-    if (gpt2_upload_params(m, host, err) || adamw_create(&opt, be, 0, P, err))
+    model_init_params(&m, 1, host);
+    if (m.ops->upload_params(m.impl, host, err) || adamw_create(&opt, be, 0, P, err))
         goto done;
     struct prng g;
     prng_seed(&g, 7);
     for (int i = 0; i < B * T; i++) {
-        in[i] = (int32_t)prng_below(&g, (uint64_t)cfg->vocab_size);
-        tg[i] = (int32_t)prng_below(&g, (uint64_t)cfg->vocab_size);
+        in[i] = (int32_t)prng_below(&g, (uint64_t)dims.vocab_size);
+        tg[i] = (int32_t)prng_below(&g, (uint64_t)dims.vocab_size);
     }
     for (int b = 0; b < B; b++)
         scale[b] = 1.0f / (float)(B * T);
     struct optim_config oc;
     optim_config_default(&oc);
-    struct param_span spans[GPT2_NUM_TENSORS];
-    gpt2_param_spans(m, spans);
     for (int s = -1; s < steps; s++) { /* s = -1 warms up (kernel compiles, page faults) */
         double t0 = gemm_rate_clock();
-        if (gpt2_forward(m, in, tg, err) || gpt2_row_loss_sums(m, sums, err))
+        if (m.ops->forward(m.impl, in, tg, err) || m.ops->row_loss_sums(m.impl, sums, err))
             goto done;
         double t1 = gemm_rate_clock();
-        gpt2_zero_grads(m);
-        if (gpt2_backward(m, scale, err))
+        m.ops->zero_grads(m.impl);
+        if (m.ops->backward(m.impl, scale, err))
             goto done;
         be->ops->finish(be);
         double t2 = gemm_rate_clock();
-        double norm = sqrt(be->ops->sum_squares(be, gpt2_grads(m), P));
-        if (adamw_update(&opt, gpt2_params(m), gpt2_grads(m), spans, GPT2_NUM_TENSORS, &oc, 1e-4,
+        double norm = sqrt(be->ops->sum_squares(be, m.grads, P));
+        if (adamw_update(&opt, m.params, m.grads, m.spans, m.nspans, &oc, 1e-4,
                          optim_clip_scale(norm, 1.0), err))
             goto done;
         be->ops->finish(be);
@@ -80,7 +80,7 @@ int step_timer_run(struct backend *be, const struct gpt2_config *cfg, int B, int
 done:
     adamw_destroy(&opt);
     free(host); free(in); free(tg); free(sums); free(scale); free(tf); free(tb); free(to);
-    gpt2_destroy(m);
+    model_destroy(&m);
     return rc;
 }
 

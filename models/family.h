@@ -14,6 +14,7 @@
 #include "models/model_config.h"
 
 struct model;
+struct decoder_spec;
 
 struct model_family {
     const char *name;        /* "gpt2" */
@@ -41,6 +42,9 @@ struct model_family {
                        struct herr *err);
     void (*header_write)(const struct model_config *cfg, int32_t h[MODEL_FILE_HEADER_INTS]);
 
+    /* The family as a decoder spec (models/nn/decoder.h), for benchmarks
+     * that time its layers alone. */
+    void (*spec)(const struct model_config *cfg, struct decoder_spec *out);
     /* Builds the model on a backend for B rows of T tokens (fills *m). */
     int (*create)(struct model *m, struct backend *be, const struct model_config *cfg, int B,
                   int T, struct herr *err);

@@ -41,9 +41,11 @@ struct model_overrides {
     int tie_embeddings; /* 1: the LM head is the token embedding */
 };
 
-/* What every decoder-only language model has, for logs and checks. */
+/* What every decoder-only language model has, for logs and checks.
+ * mlp_width: columns of the MLP's first product (GPT-2 4C, SwiGLU 2F). */
 struct model_dims {
     int vocab_size, padded_vocab_size, max_seq_len, num_layers, num_heads, channels;
+    int mlp_width;
 };
 
 /* A named hyper-parameter, as checkpoints record and compare it. */

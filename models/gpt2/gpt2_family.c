@@ -58,7 +58,7 @@ static void dims(const struct model_config *cfg, struct model_dims *d)
 {
     const struct gpt2_config *c = ccfg_of(cfg);
     *d = (struct model_dims){ c->vocab_size, c->padded_vocab_size, c->max_seq_len,
-                              c->num_layers, c->num_heads, c->channels };
+                              c->num_layers, c->num_heads, c->channels, 4 * c->channels };
 }
 
 static void describe(const struct model_config *cfg, char *buf, size_t cap)
@@ -137,6 +137,11 @@ static void header_write(const struct model_config *cfg, int32_t h[MODEL_FILE_HE
     h[7] = c->padded_vocab_size;
 }
 
+static void spec(const struct model_config *cfg, struct decoder_spec *out)
+{
+    gpt2_spec(ccfg_of(cfg), out);
+}
+
 static int create(struct model *m, struct backend *be, const struct model_config *cfg, int B,
                   int T, struct herr *err)
 {
@@ -170,5 +175,6 @@ const struct model_family gpt2_family = {
     .init_params = init_params,
     .header_read = header_read,
     .header_write = header_write,
+    .spec = spec,
     .create = create,
 };

@@ -104,7 +104,7 @@ static void dims(const struct model_config *cfg, struct model_dims *d)
 {
     const struct llama_config *c = ccfg_of(cfg);
     *d = (struct model_dims){ c->vocab_size, c->padded_vocab_size, c->max_seq_len,
-                              c->num_layers, c->num_heads, c->channels };
+                              c->num_layers, c->num_heads, c->channels, 2 * c->ffn };
 }
 
 static void describe(const struct model_config *cfg, char *buf, size_t cap)
@@ -237,6 +237,11 @@ static void header_write(const struct model_config *cfg, int32_t h[MODEL_FILE_HE
     h[12] = (int32_t)float_bits(c->rope_theta);
 }
 
+static void spec(const struct model_config *cfg, struct decoder_spec *out)
+{
+    llama_spec(ccfg_of(cfg), out);
+}
+
 static int create(struct model *m, struct backend *be, const struct model_config *cfg, int B,
                   int T, struct herr *err)
 {
@@ -270,5 +275,6 @@ const struct model_family llama_family = {
     .init_params = init_params,
     .header_read = header_read,
     .header_write = header_write,
+    .spec = spec,
     .create = create,
 };
