@@ -1,5 +1,6 @@
 /* bench/bench_ops.c — every backend op, timed on each backend built in, at the
- * shapes of one GPT-2 layer (default: GPT-2 124M, B=4, T=64), in one run.
+ * shapes of one GPT-2 layer (default: GPT-2 124M, B=4, T=64), in one run; the
+ * LLaMA family's ops at the same sizes (SwiGLU with F = 2C, RoPE on q and k).
  *
  * Each op runs once untimed (OpenCL compiles kernels, CLBlast its GEMM
  * kernels), then `reps` times; the median is printed per backend, with the
@@ -27,7 +28,7 @@ struct shape {
 /* The tensors one layer's ops read and write, carved from one buffer. */
 struct tensors {
     dptr x, y, big, big2, qkv, att, w, w4, bias, mean, rstd, logits, lse, losses, tokens,
-        targets, scale, params, grads, m, v;
+        targets, scale, freqs, params, grads, m, v;
     size_t nparams;
 };
 
@@ -37,12 +38,13 @@ static size_t carve(struct tensors *t, const struct shape *s, dptr base)
     size_t TT = (size_t)s->T * s->T;
     dptr *slots[] = { &t->x, &t->y, &t->big, &t->big2, &t->qkv, &t->att, &t->w, &t->w4,
                       &t->bias, &t->mean, &t->rstd, &t->logits, &t->lse, &t->losses,
-                      &t->tokens, &t->targets, &t->scale, &t->params, &t->grads, &t->m,
-                      &t->v };
+                      &t->tokens, &t->targets, &t->scale, &t->freqs, &t->params, &t->grads,
+                      &t->m, &t->v };
     size_t sizes[] = { BT * C, BT * C, BT * 4 * C, BT * 4 * C, BT * 3 * C,
                        (size_t)s->B * s->NH * TT, 4 * C * C, 4 * C * C, 4 * C, BT, BT,
-                       BT * (size_t)s->Vp, BT, BT, BT, BT, (size_t)s->B, t->nparams,
-                       t->nparams, t->nparams, t->nparams };
+                       BT * (size_t)s->Vp, BT, BT, BT, BT, (size_t)s->B,
+                       (size_t)s->T * (C / (size_t)s->NH), t->nparams, t->nparams, t->nparams,
+                       t->nparams };
     for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
         *slots[i] = dptr_at(base, off);
         off += sizes[i];
@@ -133,6 +135,19 @@ static int bench_backend(struct backend *be, const struct shape *s, int reps, in
     RECORD("softmax_causal_forward", op->softmax_causal_forward(be, t.att, t.att, s->B * NH, T));
     RECORD("softmax_causal_backward", op->softmax_causal_backward(be, t.att, t.att, t.att,
                                                                   s->B * NH, T));
+    RECORD("embedding_forward", op->embedding_forward(be, t.x, t.tokens, t.params, BT, C));
+    RECORD("embedding_backward", op->embedding_backward(be, t.grads, t.x, t.tokens, BT, C));
+    RECORD("rmsnorm_forward", op->rmsnorm_forward(be, t.y, t.rstd, t.x, t.bias, BT, C, 1e-5f));
+    RECORD("rmsnorm_backward", op->rmsnorm_backward(be, t.y, t.w, t.x, t.x, t.bias, t.rstd, BT,
+                                                    C));
+    RECORD("rope_forward (q, k)",
+           (op->rope_forward(be, t.qkv, t.freqs, s->B, T, NH, hs, 3 * C),
+            op->rope_forward(be, dptr_at(t.qkv, (size_t)C), t.freqs, s->B, T, NH, hs, 3 * C)));
+    RECORD("rope_backward (q, k)",
+           (op->rope_backward(be, t.qkv, t.freqs, s->B, T, NH, hs, 3 * C),
+            op->rope_backward(be, dptr_at(t.qkv, (size_t)C), t.freqs, s->B, T, NH, hs, 3 * C)));
+    RECORD("swiglu_forward (BT,2C)", op->swiglu_forward(be, t.big2, t.big, BT, 2 * C));
+    RECORD("swiglu_backward (BT,2C)", op->swiglu_backward(be, t.big2, t.big, t.qkv, BT, 2 * C));
     op->fill(be, t.scale, 1.0f / (float)BT, (size_t)s->B);
     RECORD("crossentropy_forward", op->crossentropy_forward(be, t.losses, t.lse, t.logits,
                                                             t.targets, BT, s->V, s->Vp));
@@ -178,8 +193,10 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (s.B < 1 || s.T < 1 || s.C < 1 || s.NH < 1 || s.C % s.NH || s.V < 2 || reps < 1) {
-        fprintf(stderr, "bench_ops: bad sizes (need positive values, channels divisible by heads)\n");
+    if (s.B < 1 || s.T < 1 || s.C < 1 || s.NH < 1 || s.C % s.NH || (s.C / s.NH) % 2 ||
+        s.V < 2 || reps < 1) {
+        fprintf(stderr, "bench_ops: bad sizes (need positive values, channels divisible by heads, "
+                        "an even head size for RoPE)\n");
         return 2;
     }
     s.Vp = (s.V + 127) / 128 * 128;

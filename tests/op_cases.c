@@ -10,12 +10,16 @@
  * Tolerances (normalized error, compare.h; floor 1), chosen from float32
  * round-off of each op's longest sum with ~10x headroom over what the CPU
  * backend measures (printed per case):
- *   fill, copy                                   0 (bit-exact)
+ *   fill, copy, embedding_forward                0 (bit-exact; a gather is too)
  *   add_bias, encoder_forward                    1e-6  (one addition)
- *   gelu_forward/backward, softmax_causal_forward 5e-6 (tanh/exp, a few ulp)
+ *   rope_forward/backward                        1e-6  (one rotation: two
+ *                                                       products and a sum)
+ *   gelu_forward/backward, softmax_causal_forward,
+ *   swiglu_forward/backward                      5e-6  (tanh/exp, a few ulp)
  *   adamw                                        1e-6  (lr 1e-2, so the update
  *                                                       and the decay show)
- *   col_sums, row_sums, encoder_backward, layernorm_forward/backward,
+ *   col_sums, row_sums, encoder_backward, embedding_backward,
+ *   layernorm_forward/backward, rmsnorm_forward/backward,
  *   softmax_causal_backward, crossentropy_forward/backward,
  *   sum_squares (relative)                        1e-5  (sums of up to ~1000
  *                                                       terms; 2e5 for sum_squares)
@@ -82,6 +86,7 @@ struct op_case {
     size_t n;                 /* element count for the flat ops */
     int ta, tb;               /* gemm */
     float alpha, beta, value; /* gemm scalars, fill value */
+    float eps;                /* rmsnorm_forward */
     int batched;
     struct gemm_batch batch;
     struct adamw_args adam;
@@ -829,6 +834,270 @@ static void cases_softmax_causal_backward(struct env *e)
         }
 }
 
+/* ---- LLaMA family: token embedding --------------------------------------------------------- */
+
+/* N, C, V: few tokens (V small) so ids repeat, and one V much larger than N
+ * so most rows of dwte must come back untouched */
+static const int embedding_shapes[][3] = { { 1, 1, 1 }, { 7, 13, 5 }, { 30, 67, 11 },
+                                           { 64, 130, 3 }, { 5, 24, 1000 } };
+
+/* tensors out, tokens, wte; p: N, C */
+static void call_embedding_forward(struct call *c, const struct op_case *k)
+{
+    if (c->be)
+        c->be->ops->embedding_forward(c->be, c->d[0], c->d[1], c->d[2], k->p[0], k->p[1]);
+    else
+        ref_embedding_forward(c->r[0], c->ri[1], c->r[2], k->p[0], k->p[1]);
+}
+
+/* tensors dwte, dout, tokens; p: N, C */
+static void call_embedding_backward(struct call *c, const struct op_case *k)
+{
+    if (c->be)
+        c->be->ops->embedding_backward(c->be, c->d[0], c->d[1], c->d[2], k->p[0], k->p[1]);
+    else
+        ref_embedding_backward(c->r[0], c->r[1], c->ri[2], k->p[0], k->p[1]);
+}
+
+static void cases_embedding_forward(struct env *e)
+{
+    for (int s = 0; s < 5; s++) {
+        /* a gather: every backend must return wte's floats as they are */
+        struct op_case k = new_case("embedding_forward", call_embedding_forward, TOL_EXACT);
+        int N = embedding_shapes[s][0], C = embedding_shapes[s][1], V = embedding_shapes[s][2];
+        k.p[0] = N;
+        k.p[1] = C;
+        add_f(e, &k, "out", OUT, (size_t)N * C, 0, 0);
+        add_i(e, &k, "tokens", N, 0, V);
+        add_f(e, &k, "wte", IN, (size_t)V * C, 0, 1);
+        label(&k, "N=%d C=%d V=%d", N, C, V);
+        run_case(e, &k);
+    }
+}
+
+static void cases_embedding_backward(struct env *e)
+{
+    for (int s = 0; s < 5; s++) {
+        struct op_case k = new_case("embedding_backward", call_embedding_backward, TOL_REDUCE);
+        int N = embedding_shapes[s][0], C = embedding_shapes[s][1], V = embedding_shapes[s][2];
+        k.p[0] = N;
+        k.p[1] = C;
+        add_f(e, &k, "dwte", INOUT, (size_t)V * C, 0, 1);
+        add_f(e, &k, "dout", IN, (size_t)N * C, 0, 1);
+        add_i(e, &k, "tokens", N, 0, V);
+        label(&k, "N=%d C=%d V=%d", N, C, V);
+        run_case(e, &k);
+    }
+}
+
+/* ---- LLaMA family: RMSNorm ----------------------------------------------------------------- */
+
+/* N, C, and the inputs' standard deviation: at 3e-3, mean(x^2) is about the
+ * size of eps, so an op that drops or rounds eps differently fails */
+static const struct {
+    int N, C;
+    double std;
+    float eps;
+} rmsnorm_shapes[] = { { 1, 1, 2.0, 1e-5f }, { 7, 13, 3e-3, 1e-5f }, { 33, 67, 2.0, 1e-6f },
+                       { 5, 771, 2.0, 1e-5f }, { 200, 130, 2.0, 1e-6f } };
+
+/* tensors out, rstd, inp, w; p: N, C; eps */
+static void call_rmsnorm_forward(struct call *c, const struct op_case *k)
+{
+    if (c->be)
+        c->be->ops->rmsnorm_forward(c->be, c->d[0], c->d[1], c->d[2], c->d[3], k->p[0], k->p[1],
+                                    k->eps);
+    else
+        ref_rmsnorm_forward(c->r[0], c->r[1], c->r[2], c->r[3], k->p[0], k->p[1], k->eps);
+}
+
+/* tensors dinp, dw, dout, inp, w, rstd; p: N, C */
+static void call_rmsnorm_backward(struct call *c, const struct op_case *k)
+{
+    if (c->be)
+        c->be->ops->rmsnorm_backward(c->be, c->d[0], c->d[1], c->d[2], c->d[3], c->d[4],
+                                     c->d[5], k->p[0], k->p[1]);
+    else
+        ref_rmsnorm_backward(c->r[0], c->r[1], c->r[2], c->r[3], c->r[4], c->r[5], k->p[0],
+                             k->p[1]);
+}
+
+static void cases_rmsnorm_forward(struct env *e)
+{
+    for (int s = 0; s < 5; s++) {
+        struct op_case k = new_case("rmsnorm_forward", call_rmsnorm_forward, TOL_REDUCE);
+        int N = rmsnorm_shapes[s].N, C = rmsnorm_shapes[s].C;
+        double std = rmsnorm_shapes[s].std;
+        k.p[0] = N;
+        k.p[1] = C;
+        k.eps = rmsnorm_shapes[s].eps;
+        add_f(e, &k, "out", OUT, (size_t)N * C, 0, 0);
+        add_f(e, &k, "rstd", OUT, N, 0, 0);
+        add_f(e, &k, "inp", IN, (size_t)N * C, 0.25 * std, std); /* not centered */
+        add_f(e, &k, "w", IN, C, 1.0, 0.2);
+        label(&k, "N=%d C=%d std=%g eps=%g", N, C, std, k.eps);
+        run_case(e, &k);
+    }
+}
+
+static void cases_rmsnorm_backward(struct env *e)
+{
+    for (int s = 0; s < 5; s++) {
+        struct op_case k = new_case("rmsnorm_backward", call_rmsnorm_backward, TOL_REDUCE);
+        int N = rmsnorm_shapes[s].N, C = rmsnorm_shapes[s].C;
+        double std = rmsnorm_shapes[s].std;
+        k.p[0] = N;
+        k.p[1] = C;
+        add_f(e, &k, "dinp", INOUT, (size_t)N * C, 0, 1);
+        add_f(e, &k, "dw", INOUT, C, 0, 1);
+        add_f(e, &k, "dout", IN, (size_t)N * C, 0, 1);
+        const float *x = add_f(e, &k, "inp", IN, (size_t)N * C, 0.25 * std, std);
+        add_f(e, &k, "w", IN, C, 1.0, 0.2);
+        float *rstd = add_f(e, &k, "rstd", IN, N, 0, 0);
+        /* the rstd a forward of inp produces (float64, rounded once) */
+        for (int i = 0; x && rstd && i < N; i++) {
+            double ms = 0;
+            for (int c = 0; c < C; c++)
+                ms += (double)x[(size_t)i * C + c] * x[(size_t)i * C + c];
+            rstd[i] = (float)(1.0 / sqrt(ms / C + rmsnorm_shapes[s].eps));
+        }
+        label(&k, "N=%d C=%d std=%g", N, C, std);
+        run_case(e, &k);
+    }
+}
+
+/* ---- LLaMA family: rotary position embedding ------------------------------------------------ */
+
+/* Heads nh of hs at column col0 of rows of ld floats: like q (col0 = 0) or k
+ * (col0 = C) inside a fused qkv row, so ld > col0 + nh*hs leaves columns on
+ * either side that the op must not touch (they are compared too, and any
+ * rotation of them moves them by O(1), far outside the tolerance). */
+static const struct {
+    int B, T, nh, hs, ld, col0;
+    double theta;
+} rope_shapes[] = { { 1, 1, 1, 2, 2, 0, 1e4 },       { 2, 7, 3, 6, 54, 18, 1e4 },
+                    { 3, 5, 3, 10, 90, 0, 1e4 },      { 1, 33, 4, 10, 43, 1, 5e5 },
+                    { 2, 17, 2, 64, 128 + 3, 0, 1e4 } };
+
+/* tensors x (B*T rows of ld; heads from column p[5]), freqs; p: B, T, nh, hs, ld, col0 */
+static void call_rope(struct call *c, const struct op_case *k, int backward)
+{
+    const int *p = k->p;
+    if (c->be) {
+        void (*op)(struct backend *, dptr, dptr, int, int, int, int, int) =
+            backward ? c->be->ops->rope_backward : c->be->ops->rope_forward;
+        op(c->be, dptr_at(c->d[0], (size_t)p[5]), c->d[1], p[0], p[1], p[2], p[3], p[4]);
+    } else if (backward) {
+        ref_rope_backward(c->r[0] + p[5], c->r[1], p[0], p[1], p[2], p[3], p[4]);
+    } else {
+        ref_rope_forward(c->r[0] + p[5], c->r[1], p[0], p[1], p[2], p[3], p[4]);
+    }
+}
+
+static void call_rope_forward(struct call *c, const struct op_case *k) { call_rope(c, k, 0); }
+static void call_rope_backward(struct call *c, const struct op_case *k) { call_rope(c, k, 1); }
+
+static void rope_cases(struct env *e, const char *op, call_fn call)
+{
+    for (size_t s = 0; s < sizeof rope_shapes / sizeof rope_shapes[0]; s++) {
+        /* one rotation per pair: two products and a sum, like one addition */
+        struct op_case k = new_case(op, call, TOL_ADD);
+        int B = rope_shapes[s].B, T = rope_shapes[s].T, nh = rope_shapes[s].nh;
+        int hs = rope_shapes[s].hs, ld = rope_shapes[s].ld, col0 = rope_shapes[s].col0;
+        int p[6] = { B, T, nh, hs, ld, col0 };
+        memcpy(k.p, p, sizeof p);
+        add_f(e, &k, "x", INOUT, (size_t)B * T * ld, 0, 1);
+        float *freqs = add_f(e, &k, "freqs", IN, (size_t)T * hs, 0, 0);
+        /* the table a model builds: float64, rounded once */
+        double *tab = malloc((size_t)T * hs * sizeof(double));
+        if (freqs && tab) {
+            ref_rope_table(tab, T, hs, rope_shapes[s].theta);
+            for (size_t i = 0; i < (size_t)T * hs; i++)
+                freqs[i] = (float)tab[i];
+        } else { /* no table: run_case reports the missing tensor */
+            free(k.t[1].f);
+            k.t[1].f = NULL;
+        }
+        free(tab);
+        label(&k, "B=%d T=%d nh=%d hs=%d ld=%d col0=%d theta=%.0e", B, T, nh, hs, ld, col0,
+              rope_shapes[s].theta);
+        run_case(e, &k);
+    }
+}
+
+static void cases_rope_forward(struct env *e)
+{
+    rope_cases(e, "rope_forward", call_rope_forward);
+}
+
+static void cases_rope_backward(struct env *e)
+{
+    rope_cases(e, "rope_backward", call_rope_backward);
+}
+
+/* ---- LLaMA family: SwiGLU ------------------------------------------------------------------- */
+
+/* N, F, and whether the gate values span [-100, 100] (e^-g overflows float
+ * below -88: the op must still give finite values) instead of normal(0, 3) */
+static const int swiglu_shapes[][3] = { { 1, 1, 0 }, { 7, 5, 0 }, { 3, 33, 0 }, { 64, 130, 0 },
+                                        { 17, 1000, 0 }, { 4, 33, 1 } };
+
+/* inp (N, 2F) = [g | u] */
+static void swiglu_inp(struct env *e, struct op_case *k, int N, int F, int wide)
+{
+    float *x = add_f(e, k, "inp", IN, (size_t)N * 2 * F, 0, 3);
+    for (int i = 0; x && wide && i < N; i++)
+        for (int f = 0; f < F; f++)
+            x[(size_t)i * 2 * F + f] = (float)(200.0 * rng_uniform(&e->rng) - 100.0);
+}
+
+/* tensors out, inp; p: N, F */
+static void call_swiglu_forward(struct call *c, const struct op_case *k)
+{
+    if (c->be)
+        c->be->ops->swiglu_forward(c->be, c->d[0], c->d[1], k->p[0], k->p[1]);
+    else
+        ref_swiglu_forward(c->r[0], c->r[1], k->p[0], k->p[1]);
+}
+
+/* tensors dinp, inp, dout; p: N, F */
+static void call_swiglu_backward(struct call *c, const struct op_case *k)
+{
+    if (c->be)
+        c->be->ops->swiglu_backward(c->be, c->d[0], c->d[1], c->d[2], k->p[0], k->p[1]);
+    else
+        ref_swiglu_backward(c->r[0], c->r[1], c->r[2], k->p[0], k->p[1]);
+}
+
+static void cases_swiglu_forward(struct env *e)
+{
+    for (size_t s = 0; s < sizeof swiglu_shapes / sizeof swiglu_shapes[0]; s++) {
+        struct op_case k = new_case("swiglu_forward", call_swiglu_forward, TOL_TRANSCENDENTAL);
+        int N = swiglu_shapes[s][0], F = swiglu_shapes[s][1], wide = swiglu_shapes[s][2];
+        k.p[0] = N;
+        k.p[1] = F;
+        add_f(e, &k, "out", OUT, (size_t)N * F, 0, 0);
+        swiglu_inp(e, &k, N, F, wide);
+        label(&k, "N=%d F=%d%s", N, F, wide ? " g in [-100, 100]" : "");
+        run_case(e, &k);
+    }
+}
+
+static void cases_swiglu_backward(struct env *e)
+{
+    for (size_t s = 0; s < sizeof swiglu_shapes / sizeof swiglu_shapes[0]; s++) {
+        struct op_case k = new_case("swiglu_backward", call_swiglu_backward, TOL_TRANSCENDENTAL);
+        int N = swiglu_shapes[s][0], F = swiglu_shapes[s][1], wide = swiglu_shapes[s][2];
+        k.p[0] = N;
+        k.p[1] = F;
+        add_f(e, &k, "dinp", OUT, (size_t)N * 2 * F, 0, 0);
+        swiglu_inp(e, &k, N, F, wide);
+        add_f(e, &k, "dout", IN, (size_t)N * F, 0, 1);
+        label(&k, "N=%d F=%d%s", N, F, wide ? " g in [-100, 100]" : "");
+        run_case(e, &k);
+    }
+}
+
 /* ---- cross-entropy ------------------------------------------------------------------------ */
 
 /* N = B*T, V, Vp, T */
@@ -1016,6 +1285,14 @@ static const struct op_entry op_table[] = {
     { "gelu_backward", cases_gelu_backward },
     { "softmax_causal_forward", cases_softmax_causal_forward },
     { "softmax_causal_backward", cases_softmax_causal_backward },
+    { "embedding_forward", cases_embedding_forward },
+    { "embedding_backward", cases_embedding_backward },
+    { "rmsnorm_forward", cases_rmsnorm_forward },
+    { "rmsnorm_backward", cases_rmsnorm_backward },
+    { "rope_forward", cases_rope_forward },
+    { "rope_backward", cases_rope_backward },
+    { "swiglu_forward", cases_swiglu_forward },
+    { "swiglu_backward", cases_swiglu_backward },
     { "crossentropy_forward", cases_crossentropy_forward },
     { "crossentropy_backward", cases_crossentropy_backward },
     { "adamw", cases_adamw },

@@ -15,7 +15,9 @@
  *    bands that must come back bit-identical, and inputs must be unchanged
  *    (catches out-of-bounds writes, ignored offsets, clobbered inputs);
  *  - the in-place forms backend.h allows (gelu, softmax, crossentropy_backward
- *    with dlogits = logits, gelu_backward with dinp = dout);
+ *    with dlogits = logits, gelu_backward with dinp = dout), and rope, which is
+ *    in place only: on heads inside wider rows (q or k of a fused qkv row),
+ *    whose columns outside the heads must come back unchanged;
  *  - gemm with beta = 0 does not read C (BLAS convention; models write
  *    products into uninitialized activation memory), all four transpose
  *    combinations, padded leading dimensions, the two-level batch grid.

@@ -90,6 +90,14 @@ static void ce_backward_ignores_offset(struct backend *be, dptr dlogits, dptr lo
                                         (dptr){ row_scale.buf, 0 }, T, N, V, Vp);
 }
 
+/* rope_forward that ignores ld: heads of packed rows (ld = nh * hs) */
+static void rope_ignores_ld(struct backend *be, dptr x, dptr freqs, int B, int T, int nh, int hs,
+                            int ld)
+{
+    (void)ld;
+    real_ops(be)->rope_forward(be, x, freqs, B, T, nh, hs, nh * hs);
+}
+
 /* One broken variant: which op is replaced, by what, and the words the
  * first failure must contain. */
 struct breakage {
@@ -103,6 +111,7 @@ static void break_col_sums(struct backend_ops *o) { o->col_sums = col_sums_overw
 static void break_fill(struct backend_ops *o) { o->fill = fill_one_past; }
 static void break_ce(struct backend_ops *o) { o->crossentropy_backward = ce_backward_ignores_offset; }
 static void break_softmax(struct backend_ops *o) { o->softmax_causal_backward = NULL; }
+static void break_rope(struct backend_ops *o) { o->rope_forward = rope_ignores_ld; }
 
 static const struct breakage breakages[] = {
     { "gelu_forward", break_gelu, "normalized error" },             /* wrong result */
@@ -110,6 +119,7 @@ static const struct breakage breakages[] = {
     { "fill", break_fill, "guard band" },                           /* writes past the end */
     { "crossentropy_backward", break_ce, "dlogits" },               /* ignores an offset */
     { "softmax_causal_backward", break_softmax, "lacks op softmax_causal_backward" },
+    { "rope_forward", break_rope, "normalized error" },             /* ignores a stride */
 };
 
 /* Runs the cases on a CPU backend with one op broken: they must fail, and the

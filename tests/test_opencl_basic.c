@@ -768,6 +768,191 @@ START_TEST(test_sum_squares)
 }
 END_TEST
 
+/* ---- the LLaMA family's ops ---------------------------------------------------- */
+
+START_TEST(test_embedding)
+{
+    const int N = 19, C = 37, V = 4; /* V = 4: tokens repeat */
+    int32_t *tok = random_ints(140, N, V);
+    float *wte = random_floats(141, (size_t)V * C, -1, 1);
+    float *dout = random_floats(142, (size_t)N * C, -1, 1);
+    dptr dtok = to_device(tok, N), dwte = to_device(wte, (size_t)V * C),
+         ddout = to_device(dout, (size_t)N * C);
+    dptr out = backend_alloc_floats(be, (size_t)N * C);
+
+    be->ops->embedding_forward(be, out, dtok, dwte, N, C);
+    float *got = from_device(out, (size_t)N * C);
+    for (int n = 0; n < N; n++) /* a gather: exact */
+        ck_assert_msg(memcmp(got + (size_t)n * C, wte + (size_t)tok[n] * C, C * sizeof *got) == 0,
+                      "embedding_forward row %d is not wte row %d", n, tok[n]);
+    free(got);
+
+    /* backward accumulates into the existing gradient (here the wte values) */
+    be->ops->embedding_backward(be, dwte, ddout, dtok, N, C);
+    double *want = widen(wte, (size_t)V * C);
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            want[tok[n] * C + c] += dout[(size_t)n * C + c];
+    expect_device("embedding_backward", dwte, want, (size_t)V * C);
+    free(tok);
+    free(wte);
+    free(dout);
+    release(dtok);
+    release(dwte);
+    release(ddout);
+    release(out);
+}
+END_TEST
+
+START_TEST(test_rmsnorm)
+{
+    const int N = 7, C = 301;
+    const size_t NC = (size_t)N * C;
+    const float eps = 1e-6f;
+    float *x = random_floats(150, NC, -2, 3), *w = random_floats(151, C, 0.5f, 1.5f);
+    float *dout = random_floats(152, NC, -1, 1), *dinp0 = random_floats(153, NC, -1, 1);
+    float *dw0 = random_floats(154, C, -1, 1);
+    dptr dx = to_device(x, NC), dw_ = to_device(w, C), ddout = to_device(dout, NC);
+    dptr ddinp = to_device(dinp0, NC), ddw = to_device(dw0, C);
+    dptr out = backend_alloc_floats(be, NC), rstd = backend_alloc_floats(be, N);
+
+    be->ops->rmsnorm_forward(be, out, rstd, dx, dw_, N, C, eps);
+    double *want = doubles(NC), *want_rstd = doubles(N);
+    double *want_dinp = widen(dinp0, NC), *want_dw = widen(dw0, C);
+    for (int n = 0; n < N; n++) {
+        const float *r = x + (size_t)n * C, *d = dout + (size_t)n * C;
+        double ms = 0, dot = 0;
+        for (int c = 0; c < C; c++)
+            ms += (double)r[c] * r[c];
+        double s = 1.0 / sqrt(ms / C + eps);
+        want_rstd[n] = s;
+        for (int c = 0; c < C; c++) {
+            want[(size_t)n * C + c] = r[c] * s * w[c];
+            want_dw[c] += d[c] * r[c] * s;
+            dot += (double)d[c] * w[c] * r[c];
+        }
+        /* d/dx_c of sum_j d_j w_j x_j s, with ds/dx_c = -s^3 x_c / C */
+        for (int c = 0; c < C; c++)
+            want_dinp[(size_t)n * C + c] += s * d[c] * w[c] - s * s * s * r[c] * dot / C;
+    }
+    expect_device("rmsnorm_forward out", out, want, NC);
+    expect_device("rmsnorm_forward rstd", rstd, want_rstd, N);
+
+    be->ops->rmsnorm_backward(be, ddinp, ddw, ddout, dx, dw_, rstd, N, C);
+    expect_device("rmsnorm_backward dinp", ddinp, want_dinp, NC);
+    expect_device("rmsnorm_backward dw", ddw, want_dw, C);
+    free(x);
+    free(w);
+    free(dout);
+    free(dinp0);
+    free(dw0);
+    dptr all[] = { dx, dw_, ddout, ddinp, ddw, out, rstd };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        release(all[i]);
+}
+END_TEST
+
+/* RoPE on the k heads of (q | k | one spare column) rows: q and the spare
+ * column stay as they are; backward undoes forward. */
+START_TEST(test_rope)
+{
+    const int B = 2, T = 5, nh = 3, hs = 6, pairs = hs / 2, C = nh * hs, ld = 2 * C + 1;
+    const size_t n = (size_t)B * T * ld;
+    float *x = random_floats(160, n, -2, 2), *freqs = malloc((size_t)T * hs * sizeof *freqs);
+    ck_assert_ptr_nonnull(freqs);
+    double *angle = doubles((size_t)T * pairs);
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < pairs; i++) {
+            angle[t * pairs + i] = t * pow(10000.0, -2.0 * i / hs);
+            freqs[(t * pairs + i) * 2] = (float)cos(angle[t * pairs + i]);
+            freqs[(t * pairs + i) * 2 + 1] = (float)sin(angle[t * pairs + i]);
+        }
+    dptr dx = to_device(x, n), dfreqs = to_device(freqs, (size_t)T * hs);
+
+    be->ops->rope_forward(be, dptr_at(dx, C), dfreqs, B, T, nh, hs, ld);
+    double *want = widen(x, n);
+    for (int r = 0; r < B * T; r++)
+        for (int h = 0; h < nh; h++)
+            for (int i = 0; i < pairs; i++) {
+                size_t lo = (size_t)r * ld + C + h * hs + i, hi = lo + pairs;
+                double a = angle[(r % T) * pairs + i];
+                want[lo] = x[lo] * cos(a) - x[hi] * sin(a);
+                want[hi] = x[lo] * sin(a) + x[hi] * cos(a);
+            }
+    float *got = from_device(dx, n);
+    for (size_t i = 0; i < n; i++)
+        if (i % ld < (size_t)C || i % ld == (size_t)ld - 1)
+            ck_assert_msg(got[i] == x[i], "rope_forward changed column %zu", i % ld);
+    free(got);
+    expect_device("rope_forward", dx, want, n);
+
+    be->ops->rope_backward(be, dptr_at(dx, C), dfreqs, B, T, nh, hs, ld);
+    expect_device("rope_backward of rope_forward", dx, widen(x, n), n);
+
+    /* hs must be even: a sticky error on a backend of its own */
+    struct herr err = { "" };
+    struct backend *b = create_with_cache(opencl_test_cache_dir(), &err);
+    ck_assert_msg(b, "%s", err.msg);
+    dptr p = backend_alloc_floats(b, 10);
+    b->ops->rope_forward(b, p, p, 1, 1, 1, 5, 10);
+    ck_assert_msg(b->failed && strstr(b->error, "rope_forward") && strstr(b->error, "hs=5"),
+                  "odd hs: %s", b->error);
+    backend_release_ptr(b, p);
+    b->ops->destroy(b);
+    free(x);
+    free(freqs);
+    free(angle);
+    release(dx);
+    release(dfreqs);
+}
+END_TEST
+
+static double silu(double g)
+{
+    return g / (1.0 + exp(-g));
+}
+
+START_TEST(test_swiglu)
+{
+    const int N = 3, F = 333;
+    const size_t nf = (size_t)N * F;
+    float *inp = random_floats(170, 2 * nf, -6, 6), *dout = random_floats(171, nf, -1, 1);
+    dptr dinp_in = to_device(inp, 2 * nf), ddout = to_device(dout, nf);
+    dptr out = backend_alloc_floats(be, nf), dinp = backend_alloc_floats(be, 2 * nf);
+
+    be->ops->swiglu_forward(be, out, dinp_in, N, F);
+    double *want = doubles(nf);
+    for (int n = 0; n < N; n++)
+        for (int f = 0; f < F; f++)
+            want[(size_t)n * F + f] =
+                silu(inp[(size_t)n * 2 * F + f]) * inp[(size_t)n * 2 * F + F + f];
+    expect_device("swiglu_forward", out, want, nf);
+
+    /* the gate's gradient against a central difference of the host silu: an
+     * independent check of the derivative formula */
+    be->ops->swiglu_backward(be, dinp, dinp_in, ddout, N, F);
+    float *got = from_device(dinp, 2 * nf);
+    for (int n = 0; n < N; n++)
+        for (int f = 0; f < F; f++) {
+            double g = inp[(size_t)n * 2 * F + f], u = inp[(size_t)n * 2 * F + F + f];
+            double d = dout[(size_t)n * F + f], h = 1e-4;
+            double dg = (silu(g + h) - silu(g - h)) / (2 * h) * u * d, du = silu(g) * d;
+            float got_dg = got[(size_t)n * 2 * F + f], got_du = got[(size_t)n * 2 * F + F + f];
+            ck_assert_msg(fabs(got_dg - dg) <= 1e-4 * (1 + fabs(dg)),
+                          "swiglu_backward dg[%d, %d]: got %g want %g", n, f, got_dg, dg);
+            ck_assert_msg(fabs(got_du - du) <= TOL * (1 + fabs(du)),
+                          "swiglu_backward du[%d, %d]: got %g want %g", n, f, got_du, du);
+        }
+    free(got);
+    free(inp);
+    free(dout);
+    release(dinp_in);
+    release(ddout);
+    release(out);
+    release(dinp);
+}
+END_TEST
+
 /* ---- runner ------------------------------------------------------------------- */
 
 static Suite *opencl_suite(void)
@@ -802,6 +987,10 @@ static Suite *opencl_suite(void)
     tcase_add_test(ops, test_crossentropy);
     tcase_add_test(ops, test_adamw);
     tcase_add_test(ops, test_sum_squares);
+    tcase_add_test(ops, test_embedding);
+    tcase_add_test(ops, test_rmsnorm);
+    tcase_add_test(ops, test_rope);
+    tcase_add_test(ops, test_swiglu);
     suite_add_tcase(s, ops);
     return s;
 }

@@ -8,11 +8,12 @@
  * Tolerances: op_cases.c's per-op table of normalized errors
  * (max|got - want| / max(1, max|want|)), which the OpenCL backend meets as
  * is; every case prints its error next to its tolerance:
- *   fill, copy                       0 (bit-exact)
- *   add_bias, encoder_forward, adamw 1e-6
- *   gelu_*, softmax_causal_forward   5e-6
- *   col_sums, row_sums, encoder_backward, layernorm_*, softmax_causal_backward,
- *   crossentropy_*, sum_squares, gemm 1e-5
+ *   fill, copy, embedding_forward              0 (bit-exact)
+ *   add_bias, encoder_forward, rope_*, adamw   1e-6
+ *   gelu_*, softmax_causal_forward, swiglu_*   5e-6
+ *   col_sums, row_sums, encoder_backward, embedding_backward, layernorm_*,
+ *   rmsnorm_*, softmax_causal_backward, crossentropy_*, sum_squares, gemm
+ *                                              1e-5
  *
  * The run fails, naming the op, when an op has no case or either backend lacks
  * it; the last test checks that this holds for the OpenCL backend's table too

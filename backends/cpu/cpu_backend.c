@@ -1,5 +1,6 @@
 /* backends/cpu/cpu_backend.c — creation, memory and identity of the CPU
- * backend. The ops live in cpu_gemm.c, cpu_layers.c, cpu_loss.c, cpu_optim.c. */
+ * backend. The ops live in cpu_gemm.c, cpu_layers.c, cpu_llama_layers.c,
+ * cpu_loss.c, cpu_optim.c. */
 #include "config.h"
 
 #include "backends/cpu/cpu_backend.h"
@@ -160,6 +161,14 @@ static const struct backend_ops cpu_ops = {
     .gelu_backward = cpu_gelu_backward,
     .softmax_causal_forward = cpu_softmax_causal_forward,
     .softmax_causal_backward = cpu_softmax_causal_backward,
+    .embedding_forward = cpu_embedding_forward,
+    .embedding_backward = cpu_embedding_backward,
+    .rmsnorm_forward = cpu_rmsnorm_forward,
+    .rmsnorm_backward = cpu_rmsnorm_backward,
+    .rope_forward = cpu_rope_forward,
+    .rope_backward = cpu_rope_backward,
+    .swiglu_forward = cpu_swiglu_forward,
+    .swiglu_backward = cpu_swiglu_backward,
     .crossentropy_forward = cpu_crossentropy_forward,
     .crossentropy_backward = cpu_crossentropy_backward,
     .adamw = cpu_adamw,

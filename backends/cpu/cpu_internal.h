@@ -17,6 +17,12 @@ struct cpu_impl {
     int threads; /* OpenMP threads for heft's own loops (>= 1) */
 };
 
+/* Column block width for reductions over rows (bias, norm-gain and embedding
+ * gradients), which are split by columns so that each sum keeps its row
+ * order: wide enough to stream a row's chunk with vector loads, narrow
+ * enough to give every thread work. */
+enum { COL_BLOCK = 64 };
+
 static inline float *cpu_f(dptr p) { return (float *)p.buf->data + p.off; }
 static inline int32_t *cpu_i(dptr p) { return (int32_t *)p.buf->data + p.off; }
 static inline int cpu_threads(const struct backend *be)
@@ -44,6 +50,18 @@ void cpu_gelu_backward(struct backend *be, dptr dinp, dptr inp, dptr dout, size_
 void cpu_softmax_causal_forward(struct backend *be, dptr att, dptr pre, int R, int T);
 void cpu_softmax_causal_backward(struct backend *be, dptr dpre, dptr datt, dptr att, int R,
                                  int T);
+void cpu_embedding_forward(struct backend *be, dptr out, dptr tokens, dptr wte, int N, int C);
+void cpu_embedding_backward(struct backend *be, dptr dwte, dptr dout, dptr tokens, int N, int C);
+void cpu_rmsnorm_forward(struct backend *be, dptr out, dptr rstd, dptr inp, dptr w, int N, int C,
+                         float eps);
+void cpu_rmsnorm_backward(struct backend *be, dptr dinp, dptr dw, dptr dout, dptr inp, dptr w,
+                          dptr rstd, int N, int C);
+void cpu_rope_forward(struct backend *be, dptr x, dptr freqs, int B, int T, int nh, int hs,
+                      int ld);
+void cpu_rope_backward(struct backend *be, dptr dx, dptr freqs, int B, int T, int nh, int hs,
+                       int ld);
+void cpu_swiglu_forward(struct backend *be, dptr out, dptr inp, int N, int F);
+void cpu_swiglu_backward(struct backend *be, dptr dinp, dptr inp, dptr dout, int N, int F);
 void cpu_crossentropy_forward(struct backend *be, dptr losses, dptr lse, dptr logits,
                               dptr targets, int N, int V, int Vp);
 void cpu_crossentropy_backward(struct backend *be, dptr dlogits, dptr logits, dptr lse,

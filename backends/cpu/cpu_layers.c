@@ -1,5 +1,6 @@
-/* backends/cpu/cpu_layers.c — the element-wise and row-wise ops of a
- * transformer block on the CPU.
+/* backends/cpu/cpu_layers.c — the element-wise and row-wise ops of a GPT-2
+ * block on the CPU, and the embeddings (with positions for GPT-2, without for
+ * the LLaMA family, whose other layers are in cpu_llama_layers.c).
  *
  * Determinism: every output element is produced by exactly one loop iteration
  * with a fixed internal order, so results do not depend on the thread count.
@@ -12,10 +13,6 @@
 
 #include "backends/cpu/cpu_internal.h"
 #include "backends/cpu/cpu_math.h"
-
-/* Column block width for reductions over rows: wide enough to stream a row's
- * chunk with vector loads, narrow enough to give every thread work. */
-enum { COL_BLOCK = 64 };
 
 void cpu_add_bias(struct backend *be, dptr out_p, dptr bias_p, int N, int OC)
 {
@@ -92,10 +89,8 @@ void cpu_encoder_backward(struct backend *be, dptr dwte_p, dptr dwpe_p, dptr dou
 {
     if (be->failed)
         return;
-    float *dwte = cpu_f(dwte_p);          // (V, C) +=
-    float *dwpe = cpu_f(dwpe_p);          // (maxT, C) +=
-    const float *dout = cpu_f(dout_p);    // (B, T, C)
-    const int32_t *tok = cpu_i(tokens_p); // (B, T)
+    float *dwpe = cpu_f(dwpe_p);       // (maxT, C) +=
+    const float *dout = cpu_f(dout_p); // (B, T, C)
     int nt = cpu_threads(be);
     /* position embedding: each t owns row t of dwpe */
 #pragma omp parallel for schedule(static) num_threads(nt)
@@ -105,15 +100,40 @@ void cpu_encoder_backward(struct backend *be, dptr dwte_p, dptr dwpe_p, dptr dou
             for (int c = 0; c < C; c++)
                 dwpe[(size_t)t * C + c] += d[c];
         }
-    /* token embedding: a token may repeat, so split by channel block and walk
-     * the positions in order (no atomics, fixed summation order) */
+    /* token embedding: the LLaMA family's embedding gradient, same loops */
+    cpu_embedding_backward(be, dwte_p, dout_p, tokens_p, B * T, C);
+}
+
+void cpu_embedding_forward(struct backend *be, dptr out_p, dptr tokens_p, dptr wte_p, int N,
+                           int C)
+{
+    if (be->failed)
+        return;
+    float *out = cpu_f(out_p);            // (N, C)
+    const int32_t *tok = cpu_i(tokens_p); // (N)
+    const float *wte = cpu_f(wte_p);      // (V, C)
+#pragma omp parallel for schedule(static) num_threads(cpu_threads(be))
+    for (int n = 0; n < N; n++)
+        memcpy(out + (size_t)n * C, wte + (size_t)tok[n] * C, (size_t)C * sizeof(float));
+}
+
+void cpu_embedding_backward(struct backend *be, dptr dwte_p, dptr dout_p, dptr tokens_p, int N,
+                            int C)
+{
+    if (be->failed)
+        return;
+    float *dwte = cpu_f(dwte_p);          // (V, C) +=
+    const float *dout = cpu_f(dout_p);    // (N, C)
+    const int32_t *tok = cpu_i(tokens_p); // (N)
+    /* a token may repeat, so split by channel block and walk the positions in
+     * order (no atomics, fixed summation order) */
     int blocks = (C + COL_BLOCK - 1) / COL_BLOCK;
-#pragma omp parallel for schedule(static) num_threads(nt)
+#pragma omp parallel for schedule(static) num_threads(cpu_threads(be))
     for (int blk = 0; blk < blocks; blk++) {
         int c0 = blk * COL_BLOCK, c1 = c0 + COL_BLOCK < C ? c0 + COL_BLOCK : C;
-        for (int bt = 0; bt < B * T; bt++) {
-            float *w = dwte + (size_t)tok[bt] * C;
-            const float *d = dout + (size_t)bt * C;
+        for (int n = 0; n < N; n++) {
+            float *w = dwte + (size_t)tok[n] * C;
+            const float *d = dout + (size_t)n * C;
             for (int c = c0; c < c1; c++)
                 w[c] += d[c];
         }

@@ -14,7 +14,9 @@
     X(encoder_forward) X(encoder_links) X(encoder_backward_wte) X(encoder_backward_wpe) \
     X(layernorm_forward) X(layernorm_backward_dinp) X(layernorm_backward_params)        \
     X(gelu_forward) X(gelu_backward) X(softmax_causal_forward)                          \
-    X(softmax_causal_backward) X(crossentropy_forward) X(crossentropy_backward) X(adamw)
+    X(softmax_causal_backward) X(embedding_forward) X(rmsnorm_forward)                  \
+    X(rmsnorm_backward_dinp) X(rmsnorm_backward_dw) X(rope) X(swiglu_forward)          \
+    X(swiglu_backward) X(crossentropy_forward) X(crossentropy_backward) X(adamw)
 
 enum opencl_kernel_id {
 #define OPENCL_KERNEL_ENUM(name) KERNEL_##name,
@@ -47,7 +49,7 @@ struct opencl_impl {
     /* workspaces, allocated once at creation or grown on first need */
     struct dev_buffer *partials; /* sum_squares: one float per work-group */
     size_t max_partials;
-    struct dev_buffer *links; /* encoder_backward: int2 per position */
+    struct dev_buffer *links; /* encoder/embedding_backward: int2 per position */
     size_t links_capacity;    /* in positions */
 
     struct opencl_setup_info setup;

@@ -122,6 +122,33 @@ static int ensure_links(struct backend *be, size_t positions)
     return 0;
 }
 
+/* dwte (V, C) += rows of dout (N, C) at tokens[n], without atomics: links
+ * chain the positions of each token, and the item of a token's first
+ * position adds them in order (encoder.cl). Operands are checked by the
+ * caller; N > 0. */
+static void token_rows_backward(struct backend *be, dptr dwte, dptr dout, dptr tokens, size_t N,
+                                int C)
+{
+    if (ensure_links(be, N))
+        return;
+    struct opencl_impl *cl = opencl_impl_of(be);
+
+    struct kcall links = kcall_begin(be, KERNEL_encoder_links);
+    kcall_mem(&links, cl->links->mem);
+    kcall_tensor(&links, tokens);
+    kcall_int(&links, (int)N);
+    run_linear(&links, N);
+
+    struct kcall wte = kcall_begin(be, KERNEL_encoder_backward_wte);
+    kcall_tensor(&wte, dwte);
+    kcall_tensor(&wte, dout);
+    kcall_tensor(&wte, tokens);
+    kcall_mem(&wte, cl->links->mem);
+    kcall_int(&wte, (int)N);
+    kcall_int(&wte, C);
+    run_grid(&wte, C, N);
+}
+
 static void opencl_encoder_backward(struct backend *be, dptr dwte, dptr dwpe, dptr dout,
                                     dptr tokens, int B, int T, int C)
 {
@@ -129,24 +156,9 @@ static void opencl_encoder_backward(struct backend *be, dptr dwte, dptr dwpe, dp
     if (CHECK("encoder_backward", "dwte", dwte, C) ||
         CHECK("encoder_backward", "dwpe", dwpe, (size_t)T * C) ||
         CHECK("encoder_backward", "dout", dout, BT * C) ||
-        CHECK("encoder_backward", "tokens", tokens, BT) || BT == 0 || ensure_links(be, BT))
+        CHECK("encoder_backward", "tokens", tokens, BT) || BT == 0)
         return;
-    struct opencl_impl *cl = opencl_impl_of(be);
-
-    struct kcall links = kcall_begin(be, KERNEL_encoder_links);
-    kcall_mem(&links, cl->links->mem);
-    kcall_tensor(&links, tokens);
-    kcall_int(&links, (int)BT);
-    run_linear(&links, BT);
-
-    struct kcall wte = kcall_begin(be, KERNEL_encoder_backward_wte);
-    kcall_tensor(&wte, dwte);
-    kcall_tensor(&wte, dout);
-    kcall_tensor(&wte, tokens);
-    kcall_mem(&wte, cl->links->mem);
-    kcall_int(&wte, (int)BT);
-    kcall_int(&wte, C);
-    run_grid(&wte, C, BT);
+    token_rows_backward(be, dwte, dout, tokens, BT, C);
 
     struct kcall wpe = kcall_begin(be, KERNEL_encoder_backward_wpe);
     kcall_tensor(&wpe, dwpe);
@@ -269,6 +281,154 @@ static void opencl_softmax_causal_backward(struct backend *be, dptr dpre, dptr d
     kcall_int(&c, (int)rows);
     kcall_int(&c, T);
     run_rows(&c, rows, T);
+}
+
+/* ---- LLaMA family -------------------------------------------------------- */
+
+static void opencl_embedding_forward(struct backend *be, dptr out, dptr tokens, dptr wte, int N,
+                                     int C)
+{
+    /* wte's row count (V) is not an argument: only its start can be checked. */
+    if (CHECK("embedding_forward", "out", out, (size_t)N * C) ||
+        CHECK("embedding_forward", "tokens", tokens, N) ||
+        CHECK("embedding_forward", "wte", wte, C))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_embedding_forward);
+    kcall_tensor(&c, out);
+    kcall_tensor(&c, tokens);
+    kcall_tensor(&c, wte);
+    kcall_int(&c, N);
+    kcall_int(&c, C);
+    run_grid(&c, C, N);
+}
+
+static void opencl_embedding_backward(struct backend *be, dptr dwte, dptr dout, dptr tokens,
+                                      int N, int C)
+{
+    if (CHECK("embedding_backward", "dwte", dwte, C) ||
+        CHECK("embedding_backward", "dout", dout, (size_t)N * C) ||
+        CHECK("embedding_backward", "tokens", tokens, N) || N <= 0)
+        return;
+    token_rows_backward(be, dwte, dout, tokens, (size_t)N, C);
+}
+
+static void opencl_rmsnorm_forward(struct backend *be, dptr out, dptr rstd, dptr inp, dptr w,
+                                   int N, int C, float eps)
+{
+    const size_t NC = (size_t)N * C;
+    if (CHECK("rmsnorm_forward", "out", out, NC) || CHECK("rmsnorm_forward", "rstd", rstd, N) ||
+        CHECK("rmsnorm_forward", "inp", inp, NC) || CHECK("rmsnorm_forward", "w", w, C))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_rmsnorm_forward);
+    kcall_tensor(&c, out);
+    kcall_tensor(&c, rstd);
+    kcall_tensor(&c, inp);
+    kcall_tensor(&c, w);
+    kcall_int(&c, N);
+    kcall_int(&c, C);
+    kcall_float(&c, eps);
+    run_rows(&c, N, C);
+}
+
+static void opencl_rmsnorm_backward(struct backend *be, dptr dinp, dptr dw, dptr dout, dptr inp,
+                                    dptr w, dptr rstd, int N, int C)
+{
+    const size_t NC = (size_t)N * C;
+    if (CHECK("rmsnorm_backward", "dinp", dinp, NC) || CHECK("rmsnorm_backward", "dw", dw, C) ||
+        CHECK("rmsnorm_backward", "dout", dout, NC) ||
+        CHECK("rmsnorm_backward", "inp", inp, NC) || CHECK("rmsnorm_backward", "w", w, C) ||
+        CHECK("rmsnorm_backward", "rstd", rstd, N))
+        return;
+    /* dw first, as in layernorm_backward: it reads dout, which a caller
+     * might have laid over dinp. */
+    struct kcall p = kcall_begin(be, KERNEL_rmsnorm_backward_dw);
+    kcall_tensor(&p, dw);
+    kcall_tensor(&p, dout);
+    kcall_tensor(&p, inp);
+    kcall_tensor(&p, rstd);
+    kcall_int(&p, N);
+    kcall_int(&p, C);
+    run_columns(&p, N, C);
+
+    struct kcall d = kcall_begin(be, KERNEL_rmsnorm_backward_dinp);
+    kcall_tensor(&d, dinp);
+    kcall_tensor(&d, dout);
+    kcall_tensor(&d, inp);
+    kcall_tensor(&d, w);
+    kcall_tensor(&d, rstd);
+    kcall_int(&d, N);
+    kcall_int(&d, C);
+    run_rows(&d, N, C);
+}
+
+/* Forward (dir = 1) and backward (dir = -1) share one kernel (rope.cl). */
+static void rope(struct backend *be, const char *op, dptr x, dptr freqs, int B, int T, int nh,
+                 int hs, int ld, float dir)
+{
+    const size_t rows = (size_t)B * T;
+    if (be->failed)
+        return;
+    if (hs <= 0 || hs % 2 != 0 || nh < 0 || (size_t)nh * hs > (size_t)ld) {
+        backend_fail(be, "%s: heads must be even and fit their rows: nh=%d hs=%d ld=%d", op, nh,
+                     hs, ld);
+        return;
+    }
+    /* the last row ends at its last head, not at ld */
+    if (rows == 0 || nh == 0 ||
+        CHECK(op, "x", x, (rows - 1) * (size_t)ld + (size_t)nh * hs) ||
+        CHECK(op, "freqs", freqs, (size_t)T * hs))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_rope);
+    kcall_tensor(&c, x);
+    kcall_tensor(&c, freqs);
+    kcall_int(&c, (int)rows);
+    kcall_int(&c, T);
+    kcall_int(&c, nh);
+    kcall_int(&c, hs);
+    kcall_int(&c, ld);
+    kcall_float(&c, dir);
+    run_grid(&c, (size_t)nh * (hs / 2), rows);
+}
+
+static void opencl_rope_forward(struct backend *be, dptr x, dptr freqs, int B, int T, int nh,
+                                int hs, int ld)
+{
+    rope(be, "rope_forward", x, freqs, B, T, nh, hs, ld, 1.0f);
+}
+
+static void opencl_rope_backward(struct backend *be, dptr dx, dptr freqs, int B, int T, int nh,
+                                 int hs, int ld)
+{
+    rope(be, "rope_backward", dx, freqs, B, T, nh, hs, ld, -1.0f);
+}
+
+static void opencl_swiglu_forward(struct backend *be, dptr out, dptr inp, int N, int F)
+{
+    if (CHECK("swiglu_forward", "out", out, (size_t)N * F) ||
+        CHECK("swiglu_forward", "inp", inp, (size_t)N * 2 * F))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_swiglu_forward);
+    kcall_tensor(&c, out);
+    kcall_tensor(&c, inp);
+    kcall_int(&c, N);
+    kcall_int(&c, F);
+    run_grid(&c, F, N);
+}
+
+static void opencl_swiglu_backward(struct backend *be, dptr dinp, dptr inp, dptr dout, int N,
+                                   int F)
+{
+    if (CHECK("swiglu_backward", "dinp", dinp, (size_t)N * 2 * F) ||
+        CHECK("swiglu_backward", "inp", inp, (size_t)N * 2 * F) ||
+        CHECK("swiglu_backward", "dout", dout, (size_t)N * F))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_swiglu_backward);
+    kcall_tensor(&c, dinp);
+    kcall_tensor(&c, inp);
+    kcall_tensor(&c, dout);
+    kcall_int(&c, N);
+    kcall_int(&c, F);
+    run_grid(&c, F, N);
 }
 
 static void opencl_crossentropy_forward(struct backend *be, dptr losses, dptr lse,
@@ -398,6 +558,14 @@ const struct backend_ops opencl_backend_ops = {
     .gelu_backward = opencl_gelu_backward,
     .softmax_causal_forward = opencl_softmax_causal_forward,
     .softmax_causal_backward = opencl_softmax_causal_backward,
+    .embedding_forward = opencl_embedding_forward,
+    .embedding_backward = opencl_embedding_backward,
+    .rmsnorm_forward = opencl_rmsnorm_forward,
+    .rmsnorm_backward = opencl_rmsnorm_backward,
+    .rope_forward = opencl_rope_forward,
+    .rope_backward = opencl_rope_backward,
+    .swiglu_forward = opencl_swiglu_forward,
+    .swiglu_backward = opencl_swiglu_backward,
     .crossentropy_forward = opencl_crossentropy_forward,
     .crossentropy_backward = opencl_crossentropy_backward,
     .adamw = opencl_adamw,

@@ -220,6 +220,127 @@ void ref_softmax_causal_backward(double *dpre, const double *datt, const double 
     }
 }
 
+/* ---- LLaMA family: embedding, RMSNorm, RoPE, SwiGLU -------------------------- */
+
+void ref_embedding_forward(double *out, const int32_t *tokens, const double *wte, int N, int C)
+{
+    for (int i = 0; i < N; i++)
+        for (int c = 0; c < C; c++)
+            out[(size_t)i * C + c] = wte[(size_t)tokens[i] * C + c];
+}
+
+/* out[n] = wte[tokens[n]]: row tokens[n] receives dout[n]. */
+void ref_embedding_backward(double *dwte, const double *dout, const int32_t *tokens, int N,
+                            int C)
+{
+    for (int i = 0; i < N; i++)
+        for (int c = 0; c < C; c++)
+            dwte[(size_t)tokens[i] * C + c] += dout[(size_t)i * C + c];
+}
+
+void ref_rmsnorm_forward(double *out, double *rstd, const double *inp, const double *w, int N,
+                         int C, double eps)
+{
+    for (int i = 0; i < N; i++) {
+        const double *x = inp + (size_t)i * C;
+        double ms = 0.0;
+        for (int c = 0; c < C; c++)
+            ms += x[c] * x[c];
+        double rs = 1.0 / sqrt(ms / C + eps);
+        for (int c = 0; c < C; c++)
+            out[(size_t)i * C + c] = x[c] * rs * w[c];
+        rstd[i] = rs;
+    }
+}
+
+/* out = norm * w with norm = x * rstd, rstd = (mean(x^2) + eps)^(-1/2), so
+ * d rstd / dx_c = -rstd^3 x_c / C. With dnorm = dout * w:
+ * dx = rstd * dnorm - x rstd^3 mean(dnorm * x) = rstd * (dnorm - norm * mean(dnorm * norm)). */
+void ref_rmsnorm_backward(double *dinp, double *dw, const double *dout, const double *inp,
+                          const double *w, const double *rstd, int N, int C)
+{
+    for (int i = 0; i < N; i++) {
+        const double *x = inp + (size_t)i * C, *dy = dout + (size_t)i * C;
+        double mean_dn_n = 0.0;
+        for (int c = 0; c < C; c++)
+            mean_dn_n += dy[c] * w[c] * x[c] * rstd[i];
+        mean_dn_n /= C;
+        for (int c = 0; c < C; c++) {
+            double norm = x[c] * rstd[i];
+            dw[c] += dy[c] * norm;
+            dinp[(size_t)i * C + c] += rstd[i] * (dy[c] * w[c] - norm * mean_dn_n);
+        }
+    }
+}
+
+void ref_rope_table(double *freqs, int T, int hs, double theta)
+{
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < hs / 2; i++) {
+            double angle = t * pow(theta, -2.0 * i / hs);
+            freqs[((size_t)t * (hs / 2) + i) * 2] = cos(angle);
+            freqs[((size_t)t * (hs / 2) + i) * 2 + 1] = sin(angle);
+        }
+}
+
+/* Rotates every pair of every head of every row by the table's angle, with
+ * the sine's sign flipped by `dir` = -1 (the inverse, i.e. the transpose). */
+static void rope_rotate(double *x, const double *freqs, int B, int T, int nh, int hs, int ld,
+                        double dir)
+{
+    int half = hs / 2;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < nh; h++) {
+                double *head = x + ((size_t)b * T + t) * ld + (size_t)h * hs;
+                for (int i = 0; i < half; i++) {
+                    double cs = freqs[((size_t)t * half + i) * 2];
+                    double sn = dir * freqs[((size_t)t * half + i) * 2 + 1];
+                    double x0 = head[i], x1 = head[i + half];
+                    head[i] = x0 * cs - x1 * sn;
+                    head[i + half] = x0 * sn + x1 * cs;
+                }
+            }
+}
+
+void ref_rope_forward(double *x, const double *freqs, int B, int T, int nh, int hs, int ld)
+{
+    rope_rotate(x, freqs, B, T, nh, hs, ld, 1.0);
+}
+
+/* The forward is x' = R x with R a rotation per pair; dx = R^T dx' = R(-angle) dx'. */
+void ref_rope_backward(double *dx, const double *freqs, int B, int T, int nh, int hs, int ld)
+{
+    rope_rotate(dx, freqs, B, T, nh, hs, ld, -1.0);
+}
+
+static double sigmoid(double g)
+{
+    return 1.0 / (1.0 + exp(-g));
+}
+
+void ref_swiglu_forward(double *out, const double *inp, int N, int F)
+{
+    for (int i = 0; i < N; i++)
+        for (int f = 0; f < F; f++) {
+            double g = inp[(size_t)i * 2 * F + f], u = inp[(size_t)i * 2 * F + F + f];
+            out[(size_t)i * F + f] = g * sigmoid(g) * u;
+        }
+}
+
+/* out = g s(g) u with s the logistic function, s' = s (1 - s):
+ * dg = dout u (s + g s (1 - s)), du = dout g s. */
+void ref_swiglu_backward(double *dinp, const double *inp, const double *dout, int N, int F)
+{
+    for (int i = 0; i < N; i++)
+        for (int f = 0; f < F; f++) {
+            double g = inp[(size_t)i * 2 * F + f], u = inp[(size_t)i * 2 * F + F + f];
+            double s = sigmoid(g), d = dout[(size_t)i * F + f];
+            dinp[(size_t)i * 2 * F + f] = d * u * (s + g * s * (1.0 - s));
+            dinp[(size_t)i * 2 * F + F + f] = d * g * s;
+        }
+}
+
 /* ---- cross-entropy --------------------------------------------------------- */
 
 void ref_crossentropy_forward(double *losses, double *lse, const double *logits,

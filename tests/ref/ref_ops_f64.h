@@ -6,7 +6,8 @@
  * place of dptr and no backend argument. Written for clarity, not speed:
  * straight loops, sums in index order. The aliasing the header allows (gelu
  * in place, softmax in place, crossentropy_backward dlogits = logits) works
- * here too, so pointers are deliberately not restrict.
+ * here too, so pointers are deliberately not restrict; rope is in place by
+ * definition, as in backend.h.
  *
  * gemm follows BLAS: with beta == 0, C is not read (it may hold garbage).
  */
@@ -58,6 +59,31 @@ void ref_softmax_causal_forward(double *att, const double *pre, int R, int T);
  * dpre may alias datt */
 void ref_softmax_causal_backward(double *dpre, const double *datt, const double *att, int R,
                                  int T);
+
+/* ---- LLaMA family ---- */
+/* out (N, C) = wte[tokens[n]] */
+void ref_embedding_forward(double *out, const int32_t *tokens, const double *wte, int N, int C);
+/* dwte (V, C) += rows of dout (N, C) at tokens[n] */
+void ref_embedding_backward(double *dwte, const double *dout, const int32_t *tokens, int N,
+                            int C);
+/* out (N, C) = inp * rstd * w, rstd (N) = 1 / sqrt(mean_c(inp^2) + eps) */
+void ref_rmsnorm_forward(double *out, double *rstd, const double *inp, const double *w, int N,
+                         int C, double eps);
+/* dinp (N, C) +=, dw (C) += from dout (N, C) */
+void ref_rmsnorm_backward(double *dinp, double *dw, const double *dout, const double *inp,
+                          const double *w, const double *rstd, int N, int C);
+/* freqs (T, hs/2, 2) = (cos, sin) of t * theta^(-2i/hs): the table backend.h's
+ * rope ops take (a model rounds it to float32 once). hs even. */
+void ref_rope_table(double *freqs, int T, int hs, double theta);
+/* Rotary embedding in place on B*T rows of ld values, heads h < nh of hs at
+ * column h*hs, pairs (i, i + hs/2) rotated by freqs[t, i] (backend.h). */
+void ref_rope_forward(double *x, const double *freqs, int B, int T, int nh, int hs, int ld);
+/* The transpose (rotation by -angle), in place on dx. */
+void ref_rope_backward(double *dx, const double *freqs, int B, int T, int nh, int hs, int ld);
+/* out (N, F) = silu(g) * u with inp (N, 2F) = [g | u] */
+void ref_swiglu_forward(double *out, const double *inp, int N, int F);
+/* dinp (N, 2F) = [dg | du] from dout (N, F) */
+void ref_swiglu_backward(double *dinp, const double *inp, const double *dout, int N, int F);
 
 /* losses (N), lse (N) from logits (N, Vp) (first V used), targets (N); a
  * target < 0 gives loss 0 */

@@ -1,9 +1,11 @@
-/* encoder.cl - token + position embeddings and their gradients.
+/* encoder.cl - token + position embeddings (GPT-2), the token embedding alone
+ * (LLaMA family), and their gradients.
  *
  * The wte gradient must add up every position that holds the same token.
  * Without float atomics (and to stay deterministic) each distinct token is
  * handled by the item that owns its first position, which walks a chain of
- * later positions with the same token, in position order. */
+ * later positions with the same token, in position order. Both families'
+ * token gradients are encoder_links + encoder_backward_wte over their N rows. */
 
 /* out (B, T, C) = wte[tokens[b, t]] + wpe[t]; 2-D grid (C, B*T). */
 __kernel void encoder_forward(__global float *out, ulong out_off, __global const int *tokens,
@@ -17,6 +19,17 @@ __kernel void encoder_forward(__global float *out, ulong out_off, __global const
     const int t = p % T;
     out[out_off + (size_t)p * C + c] =
         wte[wte_off + (size_t)token * C + c] + wpe[wpe_off + (size_t)t * C + c];
+}
+
+/* out (N, C) = wte[tokens[n]]; 2-D grid (C, N). */
+__kernel void embedding_forward(__global float *out, ulong out_off, __global const int *tokens,
+                                ulong tokens_off, __global const float *wte, ulong wte_off, int N,
+                                int C)
+{
+    const int c = (int)get_global_id(0), n = (int)get_global_id(1);
+    if (c >= C || n >= N)
+        return;
+    out[out_off + (size_t)n * C + c] = wte[wte_off + (size_t)tokens[tokens_off + n] * C + c];
 }
 
 /* links (BT, 2): links[p].x = 1 if p is the first position of its token,
