@@ -375,7 +375,8 @@ int trainer_export_model(struct trainer *t, struct herr *err)
     if (rc)
         return herr_wrap(err, "exporting the model: ");
     char detail[2 * OPT_STRING_MAX];
-    snprintf(detail, sizeof detail, "wrote %s (llm.c GPT-2 format)", path);
+    snprintf(detail, sizeof detail, "wrote %s (%s format)", path,
+             t->model.config.family->file_name);
     trainer_log_event(t, "export", detail);
     return 0;
 }
