@@ -376,7 +376,7 @@ int trainer_export_model(struct trainer *t, struct herr *err)
         return herr_wrap(err, "exporting the model: ");
     char detail[2 * OPT_STRING_MAX];
     snprintf(detail, sizeof detail, "wrote %s (%s format)", path,
-             t->model.config.family->file_name);
+             model_config_file_format(&t->model.config));
     trainer_log_event(t, "export", detail);
     return 0;
 }

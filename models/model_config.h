@@ -69,6 +69,8 @@ int model_config_override(struct model_config *cfg, const struct model_overrides
 int model_config_validate(const struct model_config *cfg, struct herr *err);
 
 const char *model_config_family(const struct model_config *cfg); /* "gpt2", "llama" */
+/* What its model files are called: "llm.c GPT-2", "heft LLaMA" */
+const char *model_config_file_format(const struct model_config *cfg);
 void model_config_dims(const struct model_config *cfg, struct model_dims *out);
 /* "L=4 C=128 NH=4 V=257/320 maxT=256" and family-specific parts */
 void model_config_describe(const struct model_config *cfg, char *buf, size_t cap);

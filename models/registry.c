@@ -118,6 +118,11 @@ int model_config_validate(const struct model_config *cfg, struct herr *err)
 
 const char *model_config_family(const struct model_config *cfg) { return cfg->family->name; }
 
+const char *model_config_file_format(const struct model_config *cfg)
+{
+    return cfg->family->file_name;
+}
+
 void model_config_dims(const struct model_config *cfg, struct model_dims *out)
 {
     cfg->family->dims(cfg, out);

@@ -3,7 +3,8 @@
 # the same losses and gradient norms bit for bit, and the same final model
 # file byte for byte. Checked with plain weighting, with reweighting whose
 # state matters (InfoBatch draws random numbers; an r warm-up depends on the
-# step), and with micro-batches normalized over the whole step.
+# step), with micro-batches normalized over the whole step, and for a LLaMA
+# model (grouped-query attention, untied head) with LinUpper.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 BASE="--layers 2 --channels 32 --heads 2 --seq 32 --batch 4 --steps 12 --val-every 0 --quiet --lr 3e-3"
@@ -34,6 +35,7 @@ check_resume uniform
 check_resume linupper --reweight linupper --r 0.4 --rw-warmup 8 --rw-warmup-mode r-linear
 check_resume infobatch --reweight infobatch
 check_resume step-normalized --reweight quadratic --grad-accum 2 --rw-normalize step
+check_resume llama-linupper --model llama-tiny --heads 4 --kv-heads 2 --reweight linupper --r 0.4
 
 # a resumed run that already reached --steps does nothing and says so
 "$HEFT" train --resume "$SCRATCH/uniform-straight" >"$SCRATCH/out" 2>&1 &&
