@@ -4,8 +4,9 @@
  *
  * The harness itself is tested too: deliberately broken copies of the CPU
  * backend (an op that computes the wrong thing, one that overwrites instead
- * of accumulating, one that writes past its tensor, a missing op) must each
- * make the run fail and name the op.
+ * of accumulating, one that writes past its tensor, one that ignores an
+ * offset, one that ignores a row stride, a missing op) must each make the
+ * run fail and name the op.
  */
 #include <check.h>
 #include <stdlib.h>
