@@ -59,7 +59,7 @@ static int usage_error(const char *fmt, const char *what)
 {
     fprintf(stderr, "heft tokenizer: error: ");
     fprintf(stderr, fmt, what);
-    fprintf(stderr, "\n(see heft tokenizer --help)\n");
+    fprintf(stderr, " (see heft tokenizer --help)\n");
     return 2;
 }
 
