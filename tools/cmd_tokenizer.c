@@ -308,10 +308,13 @@ static int do_train(const struct args *a, struct herr *err)
            now_s() - pr.start);
     printf("heft tokenizer: wrote %s: %d tokens (256 bytes, %d merges, <|endoftext|> = %d)\n",
            a->output, r.vocab_size, r.merges, r.vocab_size - 1);
-    if (r.vocab_size < a->vocab_size)
+    if (r.vocab_size < a->vocab_size && a->min_frequency > 1)
         printf("heft tokenizer: stopped at %d of the %ld tokens asked for: no pair of tokens "
                "occurs %llu times or more (use more text or --min-frequency 1)\n", r.vocab_size,
                a->vocab_size, a->min_frequency);
+    else if (r.vocab_size < a->vocab_size)
+        printf("heft tokenizer: stopped at %d of the %ld tokens asked for: every word is one "
+               "token already (use more text)\n", r.vocab_size, a->vocab_size);
     return 0;
 }
 #else
