@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dataset.h"
+#include "core/prepare.h"
 #include "core/tokenizer/bpe.h"
 #include "core/tokenizer/bpe_train.h"
 #include "core/tokenizer/byte_unicode.h"
@@ -501,6 +503,52 @@ START_TEST(test_threads_cut_inside_piece)
 }
 END_TEST
 
+/* A vocabulary beyond 65536 ids: heft prepare writes 32-bit shards, and the
+ * dataset reads the big ids back. */
+START_TEST(test_prepare_32bit_vocabulary)
+{
+    char path[1024], in[1024], out[1024];
+    tpath(path, sizeof path, dir, "big.json");
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"added_tokens\": [{\"id\": 70001, \"content\": \"<|endoftext|>\", "
+               "\"special\": true}], \"pre_tokenizer\": %s, \"model\": {\"type\": \"BPE\", "
+               "\"vocab\": {", bytelevel);
+    for (int b = 0; b < 256; b++) {
+        char t[8];
+        t[byte_unicode_encode((const unsigned char *)&b, 1, t)] = '\0';
+        fprintf(f, "\"%s%s\": %d, ", t[0] == '"' || t[0] == '\\' ? "\\" : "", t, b);
+    }
+    fprintf(f, "\"ab\": 70000, \"<|endoftext|>\": 70001}, \"merges\": [\"a b\"]}}");
+    fclose(f);
+    struct tokenizer *t = load_ok("big.json");
+    ck_assert_int_eq(tokenizer_vocab_size(t), 70002);
+    tpath(in, sizeof in, dir, "ab.txt");
+    write_text(in, "ab ab abc ab");
+    tpath(out, sizeof out, dir, "ds");
+    struct prepare_input inputs[1] = {{"d", in}};
+    struct herr err;
+    struct prepare_options o = {inputs, 1, out, 0.0, DOC_SPLIT_FILE, 1000, 0, NULL, 0, t,
+                                tokenizer_eot(t, NULL, &err), 2, NULL, NULL};
+    ck_assert_int_eq(o.eot, 70001);
+    struct prepare_summary *sum = malloc(sizeof *sum);
+    ck_assert_msg(prepare_text_dataset(&o, sum, &err) == 0, "%s", err.msg);
+    free(sum);
+    struct dataset *ds;
+    ck_assert_msg(dataset_open(&ds, out, 0, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(dataset_vocab_size(ds), 70002);
+    const struct shard *sh = &dataset_shard_at(ds, 0)->shard;
+    ck_assert_uint_eq(shard_id_bytes(sh), 4);
+    /* EOT, ab, " ", ab, " ", ab, c, " ", ab */
+    const uint32_t want[] = {70001, 70000, ' ', 70000, ' ', 70000, 'c', ' ', 70000};
+    ck_assert_uint_eq(sh->n, 9);
+    for (int i = 0; i < 9; i++)
+        ck_assert_uint_eq(shard_token(sh, i), want[i]);
+    dataset_close(ds);
+    tokenizer_free(t);
+}
+END_TEST
+
 static Suite *tokenizer_suite(void)
 {
     Suite *s = suite_create("tokenizer");
@@ -516,6 +564,7 @@ static Suite *tokenizer_suite(void)
     tcase_add_test(tc, test_threads_cut_inside_piece);
     tcase_add_test(tc, test_hf_json_variants);
     tcase_add_test(tc, test_bad_tokenizer_files);
+    tcase_add_test(tc, test_prepare_32bit_vocabulary);
     suite_add_tcase(s, tc);
     return s;
 }
