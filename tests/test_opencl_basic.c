@@ -209,7 +209,9 @@ START_TEST(test_huge_alloc_is_sticky_error)
     struct dev_buffer *huge = b->ops->alloc(b, (size_t)1 << 50); /* 1 PiB */
     ck_assert_ptr_null(huge);
     ck_assert_int_eq(b->failed, 1);
-    ck_assert_msg(strstr(b->error, "alloc of 1.00 PiB") && strstr(b->error, "global memory"),
+    ck_assert_msg(strstr(b->error, "a buffer of 1.00 PiB") &&
+                      strstr(b->error, "CL_DEVICE_MAX_MEM_ALLOC_SIZE") &&
+                      strstr(b->error, "global memory"),
                   "unexpected message: %s", b->error);
     char first[sizeof b->error];
     strcpy(first, b->error);

@@ -60,6 +60,16 @@ static inline struct opencl_impl *opencl_impl_of(struct backend *be)
     return (struct opencl_impl *)be->impl;
 }
 
+/* "1.50 GiB"-style size for messages. */
+void opencl_format_bytes(char *out, size_t size, double bytes);
+
+/* For an OpenCL error that means the device ran out of memory while backing
+ * buffers (CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES; many drivers
+ * allocate on first use, so it can surface at any enqueue): a sentence for
+ * the message saying how much heft has allocated of what and what to do;
+ * "" for any other error. */
+void opencl_memory_hint(struct backend *be, cl_int rc, char *out, size_t cap);
+
 /* Name of a kernel as in the .cl source. */
 const char *opencl_kernel_name(enum opencl_kernel_id id);
 
