@@ -14,6 +14,12 @@
  * adding parallelism on any device we know. */
 enum { MAX_PARTIALS = 1024 };
 
+/* Default per-launch limits (opencl_internal.h says why they exist). 2^30
+ * items per launch is far past what a launch needs to fill any device;
+ * 65535 groups is CUDA's grid limit along y. */
+#define DEFAULT_LAUNCH_ITEMS0 ((size_t)1 << 30)
+#define DEFAULT_LAUNCH_GROUPS1 ((size_t)65535)
+
 void opencl_destroy(struct backend *be)
 {
     if (!be)
@@ -128,6 +134,8 @@ struct backend *opencl_backend_create(const struct backend_options *opts, struct
     be->ops = &opencl_backend_ops;
     be->name = "opencl";
     be->impl = cl;
+    cl->launch_items0 = DEFAULT_LAUNCH_ITEMS0;
+    cl->launch_groups1 = DEFAULT_LAUNCH_GROUPS1;
     if (open_device(be, opts ? opts->device : 0, err) != 0 ||
         open_runtime(be, opts ? opts->cache_dir : NULL, err) != 0) {
         opencl_destroy(be);

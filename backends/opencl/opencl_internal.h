@@ -44,6 +44,14 @@ struct opencl_impl {
     cl_ulong global_mem, max_alloc, local_mem;
     size_t max_item_sizes[3];
 
+    /* heft's own limits (defaults in opencl_backend.c): launch_items0
+     * work-items along dimension 0 per kernel launch, launch_groups1
+     * work-groups along dimension 1. A larger grid is cut into several
+     * launches with global offsets (kcall_run): a device with a 32-bit size_t
+     * cannot express a grid past 2^32 items, and CUDA-based drivers allow at
+     * most 65535 groups along dimensions 1 and 2. */
+    size_t launch_items0, launch_groups1;
+
     size_t allocated; /* bytes currently allocated through this backend */
 
     /* workspaces, allocated once at creation or grown on first need */
