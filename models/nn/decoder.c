@@ -185,9 +185,11 @@ int decoder_create(struct decoder **out, struct backend *be, const struct decode
     if (T < 1 || T > s->maxT)
         return herr_set(err, "sequence length T=%d out of range [1, max_seq_len=%d]", T,
                         s->maxT);
-    if ((double)B * T * s->Vp > 2147483647.0 ||
+    /* The ops index past 2^31 elements (logits of B*T*Vp may), but take the
+     * row count B*T and the head rows B*NH as ints. */
+    if ((double)B * T > 2147483647.0 || (double)B * s->NH > 2147483647.0 ||
         (double)B * s->NH * T * T > 2147483647.0 * 64)
-        return herr_set(err, "B=%d x T=%d is too large for this vocabulary/head count", B, T);
+        return herr_set(err, "B=%d x T=%d is too large for this head count", B, T);
     struct decoder *d = calloc(1, sizeof *d);
     if (!d)
         return herr_set(err, "out of host memory");
