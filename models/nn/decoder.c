@@ -200,9 +200,9 @@ int decoder_create(struct decoder **out, struct backend *be, const struct decode
     d->mem = mem ? *mem : keep_all;
     d->rc = d->mem.recompute;
     d->chunk = decoder_attention_chunk(s, B, T, mem);
-    d->params = backend_alloc_floats(be, s->num_params);
-    d->grads = backend_alloc_floats(be, s->num_params);
-    d->arena = backend_alloc_floats(be, decoder_activation_floats(s, B, T, mem));
+    d->params = backend_alloc_named(be, s->num_params, "parameters");
+    d->grads = backend_alloc_named(be, s->num_params, "gradients");
+    d->arena = backend_alloc_named(be, decoder_activation_floats(s, B, T, mem), "activations");
     if (backend_check(be, err)) {
         decoder_destroy(d);
         return herr_wrap(err, "creating %s (%zu parameters, B=%d, T=%d): ", s->name,
