@@ -12,6 +12,7 @@
 #include "core/dataset.h"
 #include "core/loader.h"
 #include "core/optim.h"
+#include "core/run_lock.h"
 #include "core/train.h"
 #include "core/val_iter.h"
 #include "models/model.h"
@@ -84,6 +85,8 @@ struct trainer {
 
     /* output */
     char out_dir[OPT_STRING_MAX];
+    struct run_lock lock; /* rank 0: OUT is this run's (core/train_rundir.c) */
+    char out_note[1024];  /* what claiming OUT found, logged as a note ("" if nothing) */
     FILE *metrics; /* rank 0 */
     FILE *trace;   /* rank 0, --trace */
     double gemm_gflops; /* measured at start-up, for MFU */
@@ -156,6 +159,13 @@ void trainer_log_step(struct trainer *t, const struct step_report *rep);
 void trainer_log_val(struct trainer *t, const double *dom_loss, const double *dom_tokens);
 void trainer_log_event(struct trainer *t, const char *event, const char *detail);
 double trainer_now(void);
+
+/* train_rundir.c */
+/* Rank 0 locks OUT (refusing a directory another heft holds) and deletes the
+ * temporary files interrupted writes left there. */
+int trainer_claim_out_dir(struct trainer *t, int argc, char **argv, int first_arg,
+                          struct herr *err);
+void trainer_release_out_dir(struct trainer *t);
 
 /* train_ckpt.c */
 int trainer_save(struct trainer *t, struct herr *err);

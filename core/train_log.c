@@ -50,6 +50,8 @@ int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
         jsonl_int(&j, dataset_domain_name(t->ds, d), d);
     jsonl_close(&j);
     jsonl_end(&j, t->metrics);
+    if (t->out_note[0])
+        trainer_log_event(t, "note", t->out_note);
     if (t->progress && t->world > 1) {
         fprintf(t->progress, "heft: %s; optimizer state %s\n", comm_describe(t->comm),
                 t->zero1 ? "sharded over the ranks (ZeRO-1)" : "whole on every rank");

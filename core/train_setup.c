@@ -333,6 +333,8 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     snprintf(t->out_dir, sizeof t->out_dir, "%s", t->cfg.out);
     if (t->rank == 0 && mkdir_p(t->out_dir, err))
         return -1;
+    if (trainer_claim_out_dir(t, argc, argv, first_arg, err))
+        return -1;
     if (!resumed && t->rank == 0 && trainer_check_fresh_out(t, err))
         return -1;
     if (resumed) {
@@ -356,6 +358,7 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
 void trainer_teardown(struct trainer *t)
 {
     trainer_log_close(t);
+    trainer_release_out_dir(t);
     trainer_val_free(t);
     if (t->ld)
         loader_destroy(t->ld);
