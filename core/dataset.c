@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/builtin_data.h"
 #include "core/checksum.h"
@@ -193,13 +194,15 @@ static int open_glob(struct dataset *ds, const char *pattern, int vocab_hint, st
 /* A file is a manifest if it starts with the manifest's magic word. */
 static int is_manifest_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd;
+    struct herr ignore; /* not a regular file: the shard reader says so */
+    if (open_regular_file(path, "dataset", &fd, NULL, &ignore))
         return 0;
     char head[sizeof MANIFEST_MAGIC] = {0};
-    size_t n = fread(head, 1, sizeof head - 1, f);
-    fclose(f);
-    return n == sizeof head - 1 && memcmp(head, MANIFEST_MAGIC, n) == 0;
+    int ok = read_exact_at(fd, head, sizeof head - 1, 0, "dataset", path, &ignore) == 0 &&
+             memcmp(head, MANIFEST_MAGIC, sizeof head - 1) == 0;
+    close(fd);
+    return ok;
 }
 
 static uint64_t compute_fingerprint(const struct dataset *ds)
