@@ -5,14 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/builtin_data.h"
 #include "core/checksum.h"
 #include "core/manifest.h"
+#include "core/shard_cache.h"
 
-/* Tokens of each shard's head and tail that go into the fingerprint. */
+/* Tokens of each shard's head and tail that went into the fingerprint of
+ * heft before content hashes (checkpoints written then still resume). */
 #define FINGERPRINT_EDGE 64
 
 struct dataset {
@@ -23,7 +26,8 @@ struct dataset {
     char domains[DATASET_MAX_DOMAINS][DOMAIN_NAME_MAX];
     int num_shards, cap_shards;
     struct dataset_shard *shards;
-    uint64_t fingerprint;
+    int open_fds, max_fds; /* shard files kept open, and how many may be */
+    uint64_t fingerprint, fingerprint_v1;
 };
 
 /* ---- building ------------------------------------------------------------ */
@@ -72,8 +76,24 @@ static int add_file_shard(struct dataset *ds, enum data_split split, const char 
     struct dataset_shard *s = new_shard(ds, split, domain, err);
     if (!s || shard_open(&s->shard, path, err))
         return -1;
+    /* past the budget, a shard's file is reopened for each read */
+    if (ds->open_fds < ds->max_fds)
+        ds->open_fds++;
+    else
+        shard_drop_fd(&s->shard);
     ds->num_shards++;
     return 0;
+}
+
+/* Shard files kept open: half of what this process may open, so that the
+ * backend, MPI and the outputs keep theirs. */
+static int fd_budget(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 512;
+    rlim_t half = rl.rlim_cur / 2;
+    return half > 65536 ? 65536 : (int)half;
 }
 
 static int open_builtin(struct dataset *ds, const char *spec, struct herr *err)
@@ -207,6 +227,28 @@ static int is_manifest_file(const char *path)
 
 static uint64_t compute_fingerprint(const struct dataset *ds)
 {
+    uint64_t h = fnv1a64_str(FNV1A64_INIT, "heft-dataset-fingerprint-2");
+    h = fnv1a64_u64(h, (uint64_t)ds->vocab_size);
+    h = fnv1a64_u64(h, (uint64_t)ds->eot);
+    h = fnv1a64_u64(h, (uint64_t)ds->num_domains);
+    for (int d = 0; d < ds->num_domains; d++)
+        h = fnv1a64_str(h, ds->domains[d]);
+    for (int i = 0; i < ds->num_shards; i++) {
+        const struct dataset_shard *s = &ds->shards[i];
+        const char *slash = strrchr(s->shard.path, '/');
+        h = fnv1a64_str(h, slash ? slash + 1 : s->shard.path);
+        h = fnv1a64_u64(h, (uint64_t)s->split);
+        h = fnv1a64_u64(h, (uint64_t)s->domain);
+        h = fnv1a64_u64(h, (uint64_t)s->shard.n);
+        h = fnv1a64_u64(h, s->shard.hash); /* every token */
+    }
+    return h;
+}
+
+/* The fingerprint of heft before content hashes: sizes and the first and
+ * last 64 tokens of each shard. */
+static int compute_fingerprint_v1(const struct dataset *ds, uint64_t *out, struct herr *err)
+{
     uint64_t h = fnv1a64_str(FNV1A64_INIT, "heft-dataset-fingerprint-1");
     h = fnv1a64_u64(h, (uint64_t)ds->vocab_size);
     h = fnv1a64_u64(h, (uint64_t)ds->eot);
@@ -221,10 +263,15 @@ static uint64_t compute_fingerprint(const struct dataset *ds)
         h = fnv1a64_u64(h, (uint64_t)s->domain);
         h = fnv1a64_u64(h, (uint64_t)s->shard.n);
         size_t edge = s->shard.n < FINGERPRINT_EDGE ? s->shard.n : FINGERPRINT_EDGE;
-        h = fnv1a64_update(h, s->shard.tokens, edge * sizeof(uint16_t));
-        h = fnv1a64_update(h, s->shard.tokens + (s->shard.n - edge), edge * sizeof(uint16_t));
+        uint16_t head[FINGERPRINT_EDGE], tail[FINGERPRINT_EDGE];
+        if (shard_read(&s->shard, 0, edge, head, err) ||
+            shard_read(&s->shard, s->shard.n - edge, edge, tail, err))
+            return -1;
+        h = fnv1a64_update(h, head, edge * sizeof(uint16_t));
+        h = fnv1a64_update(h, tail, edge * sizeof(uint16_t));
     }
-    return h;
+    *out = h;
+    return 0;
 }
 
 static int open_any(struct dataset *ds, const char *path, int vocab_hint, struct herr *err)
@@ -252,7 +299,7 @@ static int open_any(struct dataset *ds, const char *path, int vocab_hint, struct
 
 int dataset_open(struct dataset **out, const char *path, int vocab_hint, struct herr *err)
 {
-    return dataset_open_scan(out, path, vocab_hint, DATASET_SCAN_MAX_TOKENS, err);
+    return dataset_open_scan(out, path, vocab_hint, UINT64_MAX, err);
 }
 
 int dataset_check_tokens(const struct dataset *ds, struct herr *err)
@@ -270,14 +317,23 @@ int dataset_open_scan(struct dataset **out, const char *path, int vocab_hint,
     struct dataset *ds = calloc(1, sizeof *ds);
     if (!ds)
         return herr_set(err, "out of memory for a dataset");
+    ds->max_fds = fd_budget();
     if (open_any(ds, path, vocab_hint, err)) {
         dataset_close(ds);
         return -1;
     }
+    /* every token, once per file version (core/shard_cache.h): the content
+     * hash and the largest id */
     uint64_t total = 0;
-    for (int i = 0; i < ds->num_shards; i++)
+    for (int i = 0; i < ds->num_shards; i++) {
+        if (shard_scan_cached(&ds->shards[i].shard, err)) {
+            dataset_close(ds);
+            return -1;
+        }
         total += ds->shards[i].shard.n;
-    if (total <= scan_max_tokens && dataset_check_tokens(ds, err)) {
+    }
+    if ((total <= scan_max_tokens && dataset_check_tokens(ds, err)) ||
+        compute_fingerprint_v1(ds, &ds->fingerprint_v1, err)) {
         dataset_close(ds);
         return -1;
     }
@@ -305,6 +361,7 @@ int dataset_eot(const struct dataset *ds) { return ds->eot; }
 int dataset_num_domains(const struct dataset *ds) { return ds->num_domains; }
 int dataset_num_shards(const struct dataset *ds) { return ds->num_shards; }
 uint64_t dataset_fingerprint(const struct dataset *ds) { return ds->fingerprint; }
+uint64_t dataset_fingerprint_v1(const struct dataset *ds) { return ds->fingerprint_v1; }
 
 const char *dataset_domain_name(const struct dataset *ds, int d)
 {
@@ -417,14 +474,31 @@ int window_index_fill(const struct window_index *wi, uint64_t g, int32_t *inputs
     const size_t avail = s->shard.n - start; /* >= 2 by construction of the windows */
     const int n_in = avail < (size_t)T ? (int)avail : T;
     const int n_tgt = avail - 1 < (size_t)T ? (int)(avail - 1) : T;
-    const uint16_t *tok = s->shard.tokens + start;
+    /* The row's n_tgt + 1 tokens are read into the inputs buffer (4T bytes
+     * hold T + 1 uint16 ids) and spread out from there: targets first, then
+     * the inputs from the last down, so no id is overwritten before it is
+     * used (inputs[t] covers ids 2t and 2t+1, never below t). */
+    unsigned char *raw = (unsigned char *)inputs;
+    if (shard_read(&s->shard, start, (size_t)n_tgt + 1, (uint16_t *)raw, err))
+        return -1;
     const int vocab = ds->vocab_size;
-    for (int t = 0; t <= n_tgt; t++) /* the tokens this row reads */
-        if (tok[t] >= vocab)
-            return shard_token_error(&s->shard, start + (size_t)t, vocab, err);
+    for (int t = 0; t <= n_tgt; t++) { /* the tokens this row reads */
+        uint16_t id;
+        memcpy(&id, raw + 2 * (size_t)t, sizeof id);
+        if (id >= vocab)
+            return shard_token_error(&s->shard, start + (size_t)t, id, vocab, err);
+    }
     for (int t = 0; t < T; t++) {
-        inputs[t] = t < n_in ? (int32_t)tok[t] : ds->eot;
-        targets[t] = t < n_tgt ? (int32_t)tok[t + 1] : -1;
+        uint16_t id = 0;
+        if (t < n_tgt)
+            memcpy(&id, raw + 2 * (size_t)(t + 1), sizeof id);
+        targets[t] = t < n_tgt ? (int32_t)id : -1;
+    }
+    for (int t = T - 1; t >= 0; t--) {
+        uint16_t id = 0;
+        if (t < n_in)
+            memcpy(&id, raw + 2 * (size_t)t, sizeof id);
+        inputs[t] = t < n_in ? (int32_t)id : ds->eot;
     }
     *domain = s->domain;
     return n_tgt;

@@ -1,27 +1,56 @@
 /* core/shard.c — see shard.h. */
 #include "core/shard.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/checksum.h"
 
 /* llm.c stores the count in an int32, so a shard holds at most 2^31-1 tokens. */
 #define SHARD_MAX_TOKENS ((uint64_t)INT32_MAX)
 
+/* Tokens read per call when scanning a whole shard. */
+#define SCAN_CHUNK_TOKENS ((size_t)1 << 20)
+
+static int64_t mtime_ns_of(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
 int shard_open(struct shard *sh, const char *path, struct herr *err)
 {
     memset(sh, 0, sizeof *sh);
+    sh->fd = -1;
+    sh->max_id = -1;
     snprintf(sh->path, sizeof sh->path, "%s", path);
-    if (mapped_file_open(&sh->file, path, "shard", err))
+    uint64_t size = 0;
+    if (open_regular_file(path, "shard", &sh->fd, &size, err))
         return -1;
-    const size_t size = sh->file.size;
+    struct stat st;
+    if (fstat(sh->fd, &st) != 0) {
+        herr_set(err, "shard %s: cannot stat: %s", path, strerror(errno));
+        shard_close(sh);
+        return -1;
+    }
+    sh->dev = (uint64_t)st.st_dev;
+    sh->ino = (uint64_t)st.st_ino;
+    sh->bytes = (uint64_t)st.st_size;
+    sh->mtime_ns = mtime_ns_of(&st);
+    sh->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
     if (size < SHARD_HEADER_BYTES) {
         shard_close(sh);
-        return herr_set(err, "shard %s: truncated: %zu bytes, shorter than the %d-byte header",
-                        path, size, SHARD_HEADER_BYTES);
+        return herr_set(err, "shard %s: truncated: %llu bytes, shorter than the %d-byte header",
+                        path, (unsigned long long)size, SHARD_HEADER_BYTES);
     }
     int32_t hdr[3];
-    memcpy(hdr, sh->file.data, sizeof hdr);
+    if (read_exact_at(sh->fd, hdr, sizeof hdr, 0, "shard", path, err)) {
+        shard_close(sh);
+        return -1;
+    }
     if (hdr[0] != SHARD_MAGIC) {
         shard_close(sh);
         return herr_set(err, "shard %s: bad magic %d (expected %d): not an llm.c token shard",
@@ -38,21 +67,19 @@ int shard_open(struct shard *sh, const char *path, struct herr *err)
     }
     const uint64_t n = (uint64_t)hdr[2];
     const uint64_t expect = SHARD_HEADER_BYTES + 2 * n;
-    if ((uint64_t)size < expect) {
+    if (size < expect) {
         shard_close(sh);
-        return herr_set(err, "shard %s: truncated: %zu bytes but the header's %llu tokens need %llu",
-                        path, size, (unsigned long long)n, (unsigned long long)expect);
+        return herr_set(err, "shard %s: truncated: %llu bytes but the header's %llu tokens need %llu",
+                        path, (unsigned long long)size, (unsigned long long)n,
+                        (unsigned long long)expect);
     }
-    if ((uint64_t)size > expect) {
+    if (size > expect) {
         shard_close(sh);
-        return herr_set(err, "shard %s: %zu bytes, %llu more than the header's %llu tokens need "
+        return herr_set(err, "shard %s: %llu bytes, %llu more than the header's %llu tokens need "
                         "(extra data after the tokens)",
-                        path, size, (unsigned long long)((uint64_t)size - expect),
+                        path, (unsigned long long)size, (unsigned long long)(size - expect),
                         (unsigned long long)n);
     }
-    /* The mapping is page-aligned and the header is 1024 bytes, so the token
-     * array is 2-byte aligned. */
-    sh->tokens = (const uint16_t *)((const char *)sh->file.data + SHARD_HEADER_BYTES);
     sh->n = (size_t)n;
     return 0;
 }
@@ -60,47 +87,139 @@ int shard_open(struct shard *sh, const char *path, struct herr *err)
 void shard_adopt(struct shard *sh, const char *label, uint16_t *tokens, size_t n)
 {
     memset(sh, 0, sizeof *sh);
+    sh->fd = -1;
+    sh->max_id = -1;
     snprintf(sh->path, sizeof sh->path, "%s", label);
     sh->owned = tokens;
-    sh->tokens = tokens;
     sh->n = n;
 }
 
-int shard_token_error(const struct shard *sh, size_t pos, int vocab_size, struct herr *err)
+void shard_drop_fd(struct shard *sh)
+{
+    if (sh->fd >= 0)
+        close(sh->fd);
+    sh->fd = -1;
+}
+
+/* The file as it is now against the file as it was opened. */
+static int check_unchanged(const struct shard *sh, int fd, struct herr *err)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return herr_set(err, "shard %s: cannot stat: %s", sh->path, strerror(errno));
+    if ((uint64_t)st.st_dev != sh->dev || (uint64_t)st.st_ino != sh->ino)
+        return herr_set(err, "shard %s was replaced by another file while heft was using it "
+                        "(heft reads its data as it was when the run started: restore the file "
+                        "and --resume)", sh->path);
+    if ((uint64_t)st.st_size != sh->bytes)
+        return herr_set(err, "shard %s is now %llu bytes, %llu when heft opened it: it was "
+                        "truncated or rewritten while heft was using it (restore the file and "
+                        "--resume)", sh->path, (unsigned long long)st.st_size,
+                        (unsigned long long)sh->bytes);
+    if (mtime_ns_of(&st) != sh->mtime_ns)
+        return herr_set(err, "shard %s was modified while heft was using it (its modification "
+                        "time changed): restore the file and --resume", sh->path);
+    return 0;
+}
+
+int shard_read(const struct shard *sh, size_t first, size_t count, uint16_t *dst,
+               struct herr *err)
+{
+    if (first > sh->n || count > sh->n - first)
+        return herr_set(err, "shard %s: tokens [%zu, %zu) are past its %zu tokens", sh->path,
+                        first, first + count, sh->n);
+    if (sh->owned) {
+        memcpy(dst, sh->owned + first, count * sizeof *dst);
+        return 0;
+    }
+    int fd = sh->fd;
+    if (fd < 0 && open_regular_file(sh->path, "shard", &fd, NULL, err))
+        return -1;
+    uint64_t offset = SHARD_HEADER_BYTES + 2 * (uint64_t)first;
+    int rc = read_exact_at(fd, dst, count * sizeof *dst, offset, "shard", sh->path, err);
+    /* what was read must come from the file as it was opened (checked after
+     * the read: a change before it shows too); a short read of a changed file
+     * says how it changed */
+    struct herr why;
+    if (check_unchanged(sh, fd, &why)) {
+        rc = -1;
+        if (err)
+            *err = why;
+    }
+    if (fd != sh->fd)
+        close(fd);
+    return rc;
+}
+
+int shard_scan(struct shard *sh, struct herr *err)
+{
+    struct xxh64 h;
+    xxh64_init(&h);
+    unsigned mx = 0;
+    size_t chunk = sh->n < SCAN_CHUNK_TOKENS ? sh->n : SCAN_CHUNK_TOKENS;
+    uint16_t *buf = sh->owned ? NULL : malloc((chunk ? chunk : 1) * sizeof *buf);
+    if (!sh->owned && !buf)
+        return herr_set(err, "shard %s: out of memory for a read buffer", sh->path);
+    for (size_t at = 0; at < sh->n; at += chunk) {
+        size_t k = sh->n - at < chunk ? sh->n - at : chunk;
+        const uint16_t *p = sh->owned ? sh->owned + at : buf;
+        if (!sh->owned && shard_read(sh, at, k, buf, err)) {
+            free(buf);
+            return -1;
+        }
+        xxh64_update(&h, p, k * sizeof *p);
+        unsigned m = 0;
+        for (size_t i = 0; i < k; i++) /* vectorizes */
+            m = p[i] > m ? p[i] : m;
+        mx = m > mx ? m : mx;
+    }
+    free(buf);
+    sh->hash = xxh64_digest(&h);
+    sh->max_id = sh->n ? (int)mx : -1;
+    sh->scanned = 1;
+    return 0;
+}
+
+int shard_token_error(const struct shard *sh, size_t pos, unsigned id, int vocab_size,
+                      struct herr *err)
 {
     return herr_set(err, "shard %s: token %zu has id %u >= vocab_size %d "
                     "(was it made with another tokenizer?)",
-                    sh->path, pos, (unsigned)sh->tokens[pos], vocab_size);
+                    sh->path, pos, id, vocab_size);
 }
 
-int shard_check_vocab(const struct shard *sh, int vocab_size, struct herr *err)
+int shard_check_vocab(struct shard *sh, int vocab_size, struct herr *err)
 {
     /* Ids are uint16, so a vocabulary of 65536 or more admits every id. */
     if (vocab_size >= 65536)
         return 0;
-    /* Block-wise maximum first: it vectorizes, and only a block holding a bad
-     * id is searched element by element. */
-    const size_t BLOCK = 4096;
+    if (!sh->scanned && shard_scan(sh, err))
+        return -1;
+    if (sh->max_id < vocab_size)
+        return 0;
+    /* a bad id is in there: find the first, block by block */
+    enum { BLOCK = 4096 };
+    uint16_t buf[BLOCK];
     for (size_t start = 0; start < sh->n; start += BLOCK) {
-        size_t end = start + BLOCK < sh->n ? start + BLOCK : sh->n;
-        unsigned mx = 0;
-        for (size_t i = start; i < end; i++)
-            mx = sh->tokens[i] > mx ? sh->tokens[i] : mx;
-        if ((int)mx >= vocab_size)
-            for (size_t i = start; i < end; i++)
-                if (sh->tokens[i] >= vocab_size)
-                    return shard_token_error(sh, i, vocab_size, err);
+        size_t k = sh->n - start < BLOCK ? sh->n - start : BLOCK;
+        if (shard_read(sh, start, k, buf, err))
+            return -1;
+        for (size_t i = 0; i < k; i++)
+            if (buf[i] >= vocab_size)
+                return shard_token_error(sh, start + i, buf[i], vocab_size, err);
     }
-    return 0;
+    return herr_set(err, "shard %s: its largest token id %d >= vocab_size %d, but no such id "
+                    "was found on a second read (the file changed?)", sh->path, sh->max_id,
+                    vocab_size);
 }
 
 void shard_close(struct shard *sh)
 {
-    mapped_file_close(&sh->file);
+    shard_drop_fd(sh);
     free(sh->owned);
     sh->owned = NULL;
-    sh->tokens = NULL;
     sh->n = 0;
+    sh->scanned = 0;
 }
 
 int shard_writer_open(struct shard_writer *w, const char *path, struct herr *err)

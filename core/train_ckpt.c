@@ -107,6 +107,12 @@ int trainer_save(struct trainer *t, struct herr *err)
     char *config = malloc(config_cap);
     unsigned char rw[RW_STATE_SERIAL_SIZE];
     size_t rw_len = rw_state_serialize(&t->rwstate, rw, sizeof rw);
+    char *data = NULL;
+    size_t data_len = 0;
+    if (trainer_data_record(t, &data, &data_len, err)) {
+        ckpt_meta_free(&meta);
+        return herr_wrap(err, "checkpoint %s: ", path);
+    }
     size_t P = t->model.num_params;
     struct device_stream sp = { t->be, t->model.params }, sm = { t->be, t->opt.m },
                          sv = { t->be, t->opt.v };
@@ -127,12 +133,14 @@ int trainer_save(struct trainer *t, struct herr *err)
             ckpt_writer_add_stream(w, "adam_v", P * sizeof(float),
                                    t->zero1 ? produce_from_rounds : produce_from_device,
                                    t->zero1 ? (void *)&rv : (void *)&sv, err) ||
-            ckpt_writer_add_copy(w, "reweight", rw, rw_len, err))
+            ckpt_writer_add_copy(w, "reweight", rw, rw_len, err) ||
+            ckpt_writer_add_copy(w, "data", data, data_len, err))
             ckpt_writer_abort(w);
         else
             rc = ckpt_writer_commit(w, err);
     }
     free(config);
+    free(data);
     ckpt_meta_free(&meta);
     if (rc == 0)
         rc = ckpt_dir_set_latest(t->out_dir, path, err);
@@ -228,9 +236,9 @@ static int read_head(struct trainer *t, struct ckpt_reader *r, const char *path,
     uint64_t fp;
     if (ckpt_meta_get_u64(meta, "data_fingerprint", &fp, err))
         return herr_wrap(err, "checkpoint %s: ", path);
-    if (fp != dataset_fingerprint(t->ds))
-        return herr_set(err, "checkpoint %s was trained on different data than %s now holds "
-                             "(its content or shard sizes changed)", path, t->cfg.data);
+    /* (checkpoints of heft before content hashes hold the older fingerprint) */
+    if (fp != dataset_fingerprint(t->ds) && fp != dataset_fingerprint_v1(t->ds))
+        return trainer_data_mismatch(t, r, path, err);
     if (ckpt_meta_get_int(meta, "step", &h->step, err) ||
         ckpt_meta_get_int(meta, "adam_t", &h->adam_t, err) ||
         ckpt_meta_get_u64(meta, "data_epoch", &h->epoch, err) ||
@@ -292,6 +300,8 @@ static int restore_all(struct trainer *t, struct ckpt_reader *r, const char *pat
         int rc = ckpt_reader_read_alloc(r, "meta", &meta, &len, err);
         if (rc == 0)
             rc = read_head(t, r, path, meta, &h, err);
+        if (rc == 0)
+            rc = trainer_data_verify(t, r, err);
         free(meta);
         if (rc)
             return -1; /* the front end ends the job; the others stop in the broadcast */

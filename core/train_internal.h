@@ -167,6 +167,18 @@ int trainer_claim_out_dir(struct trainer *t, int argc, char **argv, int first_ar
                           struct herr *err);
 void trainer_release_out_dir(struct trainer *t);
 
+/* train_datacheck.c */
+struct ckpt_reader;
+/* The "data" section of a checkpoint: the shards this run trains on. */
+int trainer_data_record(const struct trainer *t, char **text, size_t *len, struct herr *err);
+/* Sets a message naming how this run's data differs from the checkpoint's
+ * (its "data" section) and returns -1. */
+int trainer_data_mismatch(const struct trainer *t, struct ckpt_reader *r, const char *path,
+                          struct herr *err);
+/* Reads the checkpoint's "data" section (if any), so that a damaged one is
+ * refused like any other section. */
+int trainer_data_verify(const struct trainer *t, struct ckpt_reader *r, struct herr *err);
+
 /* train_ckpt.c */
 int trainer_save(struct trainer *t, struct herr *err);
 /* Reads the recorded settings and rank count of the run in dir (its latest

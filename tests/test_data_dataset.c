@@ -103,7 +103,7 @@ START_TEST(test_manifest)
     const struct dataset_shard *s = dataset_shard_at(ds, 2);
     ck_assert_int_eq(s->split, DATA_VAL);
     ck_assert_int_eq(s->domain, 0);
-    ck_assert_uint_eq(s->shard.tokens[0], TEST_SHARD_BASE(2));
+    ck_assert_uint_eq(shard_token_at(&s->shard, 0), TEST_SHARD_BASE(2));
     ck_assert_ptr_null(dataset_shard_at(ds, 3));
 
     /* The manifest file itself names the same dataset. */
@@ -258,9 +258,9 @@ START_TEST(test_glob)
     ck_assert_uint_eq(dataset_num_tokens(ds, DATA_TRAIN, -1), 70);
     ck_assert_uint_eq(dataset_num_tokens(ds, DATA_VAL, -1), 20);
     /* Sorted by name: train_000001, train_000002, val_000000. */
-    ck_assert_uint_eq(dataset_shard_at(ds, 0)->shard.tokens[0], 100);
-    ck_assert_uint_eq(dataset_shard_at(ds, 1)->shard.tokens[0], 300);
-    ck_assert_uint_eq(dataset_shard_at(ds, 2)->shard.tokens[0], 200);
+    ck_assert_uint_eq(shard_token_at(&dataset_shard_at(ds, 0)->shard, 0), 100);
+    ck_assert_uint_eq(shard_token_at(&dataset_shard_at(ds, 1)->shard, 0), 300);
+    ck_assert_uint_eq(shard_token_at(&dataset_shard_at(ds, 2)->shard, 0), 200);
     ck_assert_int_eq(dataset_shard_at(ds, 2)->split, DATA_VAL);
     dataset_close(ds);
 

@@ -1,10 +1,16 @@
 /* tests/test_data_shard.c — llm.c token shards: round trip and every bad input. */
 #include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "core/checksum.h"
 #include "core/shard.h"
+#include "core/shard_cache.h"
 #include "tests/test_data_util.h"
 
 static char dir[512];
@@ -36,7 +42,9 @@ START_TEST(test_roundtrip)
     struct shard sh;
     ck_assert_int_eq(shard_open(&sh, path, &err), 0);
     ck_assert_uint_eq(sh.n, N);
-    ck_assert_int_eq(memcmp(sh.tokens, tok, sizeof tok), 0);
+    uint16_t *got = shard_all_tokens(&sh);
+    ck_assert_int_eq(memcmp(got, tok, sizeof tok), 0);
+    free(got);
     ck_assert_int_eq(shard_check_vocab(&sh, 50257, &err), 0);
     shard_close(&sh);
 }
@@ -63,7 +71,7 @@ START_TEST(test_writer_in_pieces)
     ck_assert_int_eq(shard_open(&sh, path, &err), 0);
     ck_assert_uint_eq(sh.n, 70);
     for (int i = 0; i < 70; i++)
-        ck_assert_uint_eq(sh.tokens[i], (unsigned)i);
+        ck_assert_uint_eq(shard_token_at(&sh, (size_t)i), (unsigned)i);
     shard_close(&sh);
     ck_assert_int_eq(dir_entries(dir), 1);
 }
@@ -191,6 +199,125 @@ START_TEST(test_token_outside_vocab)
 }
 END_TEST
 
+/* Overwrites tokens [at, at + n) of a shard file in place, keeping its size
+ * and (when restore_mtime) its modification time: what a hostile edit does. */
+static void edit_in_place(const char *path, size_t at, const uint16_t *tok, size_t n,
+                          int restore_mtime)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    int fd = open(path, O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pwrite(fd, tok, n * 2, 1024 + 2 * (off_t)at), (ssize_t)(n * 2));
+    close(fd);
+    if (restore_mtime) {
+        struct timespec ts[2] = { st.st_atim, st.st_mtim };
+        ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+    }
+}
+
+START_TEST(test_read_sees_changes)
+{
+    char path[1024];
+    tpath(path, sizeof path, dir, "c.bin");
+    uint16_t tok[5000], other[100];
+    for (int i = 0; i < 5000; i++)
+        tok[i] = (uint16_t)(i % 250);
+    for (int i = 0; i < 100; i++)
+        other[i] = 7;
+    struct herr err;
+    ck_assert_int_eq(shard_write(path, tok, 5000, &err), 0);
+    struct shard sh;
+    ck_assert_int_eq(shard_open(&sh, path, &err), 0);
+    uint16_t buf[16];
+    ck_assert_int_eq(shard_read(&sh, 100, 16, buf, &err), 0);
+    ck_assert_int_eq(shard_read(&sh, 4990, 16, buf, &err), -1); /* past the end */
+    ck_assert_msg_has(err.msg, path, "past its 5000 tokens");
+    /* modified in place (same size): the next read says so */
+    edit_in_place(path, 1000, other, 100, 0);
+    ck_assert_int_eq(shard_read(&sh, 100, 16, buf, &err), -1);
+    ck_assert_msg_has(err.msg, path, "was modified while heft was using it");
+    shard_close(&sh);
+    /* truncated: named with both sizes, whether the file is kept open or not */
+    ck_assert_int_eq(shard_open(&sh, path, &err), 0);
+    for (int keep = 1; keep >= 0; keep--) {
+        if (!keep) {
+            ck_assert_int_eq(shard_write(path, tok, 5000, &err), 0);
+            shard_close(&sh);
+            ck_assert_int_eq(shard_open(&sh, path, &err), 0);
+            shard_drop_fd(&sh);
+        }
+        ck_assert_int_eq(truncate(path, 2024), 0);
+        ck_assert_int_eq(shard_read(&sh, 4000, 16, buf, &err), -1);
+        ck_assert_msg_has(err.msg, path, "is now 2024 bytes", "11024 when heft opened it");
+    }
+    shard_close(&sh);
+}
+END_TEST
+
+START_TEST(test_fingerprint_cache)
+{
+    char path[1024], cache[1024], fp[1100];
+    tpath(path, sizeof path, dir, "f.bin");
+    tpath(cache, sizeof cache, dir, "cache");
+    tpath(fp, sizeof fp, cache, "fingerprints");
+    ck_assert_int_eq(setenv("HEFT_CACHE_DIR", cache, 1), 0);
+    unsetenv("HEFT_FINGERPRINT_CACHE");
+    uint16_t tok[3000];
+    for (int i = 0; i < 3000; i++)
+        tok[i] = (uint16_t)(i * 7 % 300);
+    struct herr err;
+    ck_assert_int_eq(shard_write(path, tok, 3000, &err), 0);
+    struct shard sh;
+    /* a file written just now is scanned but not cached (its time stamps
+     * could still move within their granularity) */
+    ck_assert_int_eq(shard_open(&sh, path, &err), 0);
+    ck_assert_int_eq(shard_scan_cached(&sh, &err), 0);
+    uint64_t h = sh.hash;
+    ck_assert_uint_eq(h, xxh64_of(tok, sizeof tok));
+    ck_assert_int_eq(sh.max_id, 299);
+    shard_close(&sh);
+    struct stat st;
+    ck_assert(stat(fp, &st) != 0 || dir_entries_matching(fp, ".txt") == 0);
+    sleep(3);
+    ck_assert_int_eq(shard_open(&sh, path, &err), 0);
+    ck_assert_int_eq(shard_scan_cached(&sh, &err), 0);
+    ck_assert_uint_eq(sh.hash, h);
+    shard_close(&sh);
+    ck_assert_int_eq(dir_entries_matching(fp, ".txt"), 1);
+    /* an unchanged file is taken from the cache: a planted hash proves it */
+    DIR *d = opendir(fp);
+    struct dirent *e;
+    char entry[1400] = "";
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".txt"))
+            snprintf(entry, sizeof entry, "%s/%s", fp, e->d_name);
+    closedir(d);
+    size_t n;
+    char *text = (char *)read_bytes(entry, &n);
+    char *x = strstr(text, "xxh64 ");
+    ck_assert_ptr_nonnull(x);
+    memcpy(x + 6, "00000000000000ab", 16);
+    write_bytes(entry, text, n);
+    free(text);
+    ck_assert_int_eq(shard_open(&sh, path, &err), 0);
+    ck_assert_int_eq(shard_scan_cached(&sh, &err), 0);
+    ck_assert_uint_eq(sh.hash, 0xab);
+    shard_close(&sh);
+    /* edited in place, same size, modification time set back: ctime moved,
+     * so the file is read again */
+    uint16_t other[50] = { 0 };
+    edit_in_place(path, 1000, other, 50, 1);
+    ck_assert_int_eq(shard_open(&sh, path, &err), 0);
+    ck_assert_int_eq(shard_scan_cached(&sh, &err), 0);
+    memcpy(tok + 1000, other, sizeof other);
+    ck_assert_uint_eq(sh.hash, xxh64_of(tok, sizeof tok));
+    ck_assert_uint_ne(sh.hash, h);
+    shard_close(&sh);
+    unsetenv("HEFT_CACHE_DIR");
+}
+END_TEST
+
 static Suite *shard_suite(void)
 {
     Suite *s = suite_create("data_shard");
@@ -207,6 +334,8 @@ static Suite *shard_suite(void)
     tcase_add_test(tc, test_extra_bytes);
     tcase_add_test(tc, test_negative_count);
     tcase_add_test(tc, test_token_outside_vocab);
+    tcase_add_test(tc, test_read_sees_changes);
+    tcase_add_test(tc, test_fingerprint_cache);
     suite_add_tcase(s, tc);
     return s;
 }

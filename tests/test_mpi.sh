@@ -176,6 +176,19 @@ expect_refusal "a rank with another --lr" "rank 1 was started with --lr 0.002 bu
 expect_refusal "a rank with other data" "rank 1 sees different data than rank 0: the number of domains is 2 on rank 1 but 5 on rank 0" \
     -n 1 "$HEFT" train $TINY --out "$WORK/disagree" : -n 1 "$HEFT" train $TINY --data builtin:arith,prose --out "$WORK/disagree"
 
+# same-size shards whose middle differs (tokens 1000..101000): the content hash tells
+if "$HEFT" prepare --builtin --out "$WORK/dsA" >/dev/null 2>&1 && cp -r "$WORK/dsA" "$WORK/dsB"; then
+    dd if="$WORK/dsA/train_code_000000.bin" of="$WORK/dsB/train_prose_000000.bin" \
+        bs=1 skip=3024 seek=3024 count=200000 conv=notrunc 2>/dev/null
+    # shellcheck disable=SC2086
+    expect_refusal "a rank whose shard has other content at the same size" \
+        "rank 1 sees different data than rank 0: shard 2 is train_prose_000000.bin (train, domain 'prose'): 640969 tokens, content hash" \
+        -n 1 "$HEFT" train $TINY --data "$WORK/dsA" --out "$WORK/disagree" : \
+        -n 1 "$HEFT" train $TINY --data "$WORK/dsB" --out "$WORK/disagree"
+else
+    fail "preparing the data for the content check"
+fi
+
 # a rank whose --init-from file holds another model (rank 0 sends the parameters)
 # shellcheck disable=SC2086
 if "$HEFT" train $TINY --layers 1 --steps 1 --out "$WORK/one-layer" >/dev/null 2>&1; then
