@@ -51,6 +51,8 @@ static int run_loop(struct trainer *t, struct train_result *res, struct herr *er
         if (trainer_step(t, &rep, err))
             return -1;
         trainer_log_step(t, &rep);
+        if (trainer_after_step(t, &rep, err))
+            return -1;
         int last = t->step == stop;
         if ((t->cfg.val_every > 0 && t->step % t->cfg.val_every == 0) ||
             (last && t->step == t->cfg.steps)) {
@@ -84,6 +86,8 @@ int train_run(const struct train_config *cfg, int argc, char **argv, int first_a
         rc = run_loop(&t, res, err);
         if (rc == 0 && t.step == t.cfg.steps)
             rc = trainer_export_model(&t, err);
+        if (rc == 0)
+            rc = trainer_log_check(&t, err);
     }
     trainer_teardown(&t);
     return rc;

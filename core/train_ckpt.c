@@ -151,7 +151,7 @@ int trainer_save(struct trainer *t, struct herr *err)
     char detail[2 * OPT_STRING_MAX];
     snprintf(detail, sizeof detail, "saved %s", path);
     trainer_log_event(t, "checkpoint", detail);
-    return 0;
+    return trainer_log_check(t, err);
 }
 
 int trainer_read_recorded_config(const char *dir, struct train_config *recorded, int *ranks,

@@ -81,5 +81,5 @@ int trainer_validate(struct trainer *t, struct herr *err)
      * in the validation split does not decide the figure */
     t->last_val_loss = counted ? mean / counted : NAN;
     trainer_log_val(t, loss, tokens);
-    return 0;
+    return trainer_log_check(t, err);
 }

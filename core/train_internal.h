@@ -89,6 +89,8 @@ struct trainer {
     char out_note[1024];  /* what claiming OUT found, logged as a note ("" if nothing) */
     FILE *metrics; /* rank 0 */
     FILE *trace;   /* rank 0, --trace */
+    char log_error[768]; /* the first failed write of metrics, trace or progress ("" if none):
+                            the run stops at the next check (trainer_log_check) */
     double gemm_gflops; /* measured at start-up, for MFU */
     int mfu_stale;      /* a step beat that rate: it was measured while the machine was
                            busier, so MFU is no longer reported (null in the metrics) */
@@ -159,6 +161,17 @@ void trainer_log_step(struct trainer *t, const struct step_report *rep);
 void trainer_log_val(struct trainer *t, const double *dom_loss, const double *dom_tokens);
 void trainer_log_event(struct trainer *t, const char *event, const char *detail);
 double trainer_now(void);
+/* Records the first failed write (what: "metrics file X"; errnum 0 for a line
+ * too long); later writes are skipped. */
+void trainer_log_failed(struct trainer *t, const char *what, int errnum);
+/* -1 with a message when a write of the run's logs failed: the caller stops
+ * before its next checkpoint, so the last one stays as it was. */
+int trainer_log_check(struct trainer *t, struct herr *err);
+
+/* train_guard.c */
+/* After each step (rank 0's logs, every rank's checks): stops the run when a
+ * log write failed (trainer_log_check). */
+int trainer_after_step(struct trainer *t, const struct step_report *rep, struct herr *err);
 
 /* train_rundir.c */
 /* Rank 0 locks OUT (refusing a directory another heft holds) and deletes the
