@@ -27,6 +27,7 @@ struct dataset {
     int num_shards, cap_shards;
     struct dataset_shard *shards;
     int open_fds, max_fds; /* shard files kept open, and how many may be */
+    int own_vocab;         /* the vocabulary is the data's (built-in, manifest), not a hint */
     uint64_t fingerprint, fingerprint_v1;
 };
 
@@ -99,6 +100,7 @@ static int fd_budget(void)
 static int open_builtin(struct dataset *ds, const char *spec, struct herr *err)
 {
     snprintf(ds->tokenizer, sizeof ds->tokenizer, "bytes");
+    ds->own_vocab = 1;
     ds->vocab_size = BUILTIN_VOCAB_SIZE;
     ds->eot = BUILTIN_EOT;
     int list[BUILTIN_NUM_DOMAINS], n = 0;
@@ -156,6 +158,7 @@ static int open_manifest(struct dataset *ds, const char *manifest_path, struct h
     if (rc)
         return -1;
     snprintf(ds->tokenizer, sizeof ds->tokenizer, "%s", m.tokenizer);
+    ds->own_vocab = 1;
     ds->vocab_size = m.vocab_size;
     ds->eot = m.eot;
 
@@ -300,6 +303,16 @@ static int open_any(struct dataset *ds, const char *path, int vocab_hint, struct
 int dataset_open(struct dataset **out, const char *path, int vocab_hint, struct herr *err)
 {
     return dataset_open_scan(out, path, vocab_hint, UINT64_MAX, err);
+}
+
+int dataset_check_vocab_flag(const struct dataset *ds, int vocab, struct herr *err)
+{
+    if (vocab == 0 || !ds->own_vocab || vocab == ds->vocab_size)
+        return 0;
+    return herr_set(err, "--vocab %d conflicts with the vocabulary of %s, %d (%s); drop --vocab: "
+                         "it is for llm.c shards, which carry none", vocab, ds->source,
+                    ds->vocab_size, strncmp(ds->source, "builtin", 7) ? "its dataset.txt says so"
+                                                                      : "heft's built-in data");
 }
 
 int dataset_check_tokens(const struct dataset *ds, struct herr *err)

@@ -55,6 +55,9 @@ int dataset_open(struct dataset **ds, const char *path, int vocab_hint, struct h
  * them; UINT64_MAX: always, what dataset_open does). */
 int dataset_open_scan(struct dataset **ds, const char *path, int vocab_hint,
                       uint64_t scan_max_tokens, struct herr *err);
+/* A --vocab flag (0: not given) must agree with a dataset that states its own
+ * vocabulary (built-in, manifest); for llm.c shards it is the vocabulary. */
+int dataset_check_vocab_flag(const struct dataset *ds, int vocab, struct herr *err);
 /* Scans every token id of every shard against the vocabulary. */
 int dataset_check_tokens(const struct dataset *ds, struct herr *err);
 void dataset_close(struct dataset *ds);

@@ -210,8 +210,9 @@ int opts_parse_argv(const struct opt_spec *table, void *settings, int argc, char
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--config")) {
-            if (i + 1 >= argc)
-                return herr_set(err, "--config needs a file name");
+            if (i + 1 >= argc || (!strncmp(argv[i + 1], "--", 2) && argv[i + 1][2]))
+                return herr_set(err, "--config needs a file name%s%s%s", i + 1 < argc ? " (got the flag '" : "",
+                                i + 1 < argc ? argv[i + 1] : "", i + 1 < argc ? "')" : "");
             if (opts_parse_file(table, settings, argv[i + 1], err))
                 return -1;
         } else if (!strncmp(a, "--config=", 9)) {
@@ -244,6 +245,11 @@ int opts_parse_argv(const struct opt_spec *table, void *settings, int argc, char
             value = eq + 1;
         else if (s->type == OPT_FLAG)
             value = "1";
+        else if (i + 1 < argc && !strncmp(argv[i + 1], "--", 2) && argv[i + 1][2])
+            /* `--out --quiet`: the value was forgotten, the next flag is not it */
+            return herr_set(err, "flag --%s needs a value (%s) but is followed by the flag '%s' "
+                                 "(for a value that starts with --, write --%s=%s)",
+                            name, s->metavar ? s->metavar : "", argv[i + 1], name, argv[i + 1]);
         else if (i + 1 < argc)
             value = argv[++i];
         else

@@ -80,6 +80,7 @@ int train_run(const struct train_config *cfg, int argc, char **argv, int first_a
     if (rc == 0) {
         describe_run(&t);
         snprintf(res->out_dir, sizeof res->out_dir, "%s", t.out_dir);
+        res->has_val_data = trainer_has_val_data(&t);
         if (t.step >= t.cfg.steps)
             trainer_log_event(&t, "note", "the run already reached --steps; nothing to do "
                                           "(raise --steps to continue it)");

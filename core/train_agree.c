@@ -71,6 +71,17 @@ static void shortest_double(double v, char *buf, size_t cap)
 static int describe_settings(const struct trainer *t, struct items *l)
 {
     for (const struct opt_spec *s = train_options(); s->name; s++) {
+        if (s->help && !strcmp(s->name, "init-from")) {
+            /* where the file is may differ, whether there is one may not: rank 0
+             * sends its parameters, so a rank's file would be ignored */
+            struct item *it = add(l);
+            if (!it)
+                return -1;
+            snprintf(it->label, sizeof it->label, "--init-from");
+            snprintf(it->value, sizeof it->value, "%s",
+                     t->cfg.init_from[0] ? "(a model file)" : "(not given: random weights)");
+            continue;
+        }
         if (!s->help || is_per_rank(s->name))
             continue;
         struct item *it = add(l);

@@ -288,6 +288,29 @@ static int restore_section(struct trainer *t, struct ckpt_reader *r, const char 
     return 0;
 }
 
+/* The counters a run does arithmetic with must be in the range a run can
+ * reach (--steps is at most 1e12, one Adam update per step): a checkpoint
+ * whose checksums hold but whose numbers do not (made by hand, or by another
+ * program) is refused instead of overflowing a counter. */
+#define MAX_STEPS 1000000000000LL
+
+static int check_head_ranges(const struct restore_head *h, const char *path, struct herr *err)
+{
+    if (h->step < 0 || h->step > MAX_STEPS)
+        return herr_set(err, "checkpoint %s: step %lld is out of range [0, %lld]", path,
+                        (long long)h->step, MAX_STEPS);
+    if (h->adam_t < 0 || h->adam_t > h->step)
+        return herr_set(err, "checkpoint %s: Adam's update count %lld is out of range [0, step "
+                             "%lld]", path, (long long)h->adam_t, (long long)h->step);
+    if (h->epoch > (uint64_t)MAX_STEPS)
+        return herr_set(err, "checkpoint %s: data epoch %llu is out of range [0, %lld]", path,
+                        (unsigned long long)h->epoch, MAX_STEPS);
+    if (h->rw_len > RW_STATE_SERIAL_SIZE)
+        return herr_set(err, "checkpoint %s: reweighting state of %llu bytes (at most %d)", path,
+                        (unsigned long long)h->rw_len, RW_STATE_SERIAL_SIZE);
+    return 0;
+}
+
 /* Everything a step depends on; rank 0 reads, every rank applies. */
 static int restore_all(struct trainer *t, struct ckpt_reader *r, const char *path,
                        struct herr *err)
@@ -308,6 +331,8 @@ static int restore_all(struct trainer *t, struct ckpt_reader *r, const char *pat
     }
     if (comm_bcast(t->comm, &h, sizeof h, 0, err))
         return herr_wrap(err, "checkpoint %s: ", path);
+    if (check_head_ranges(&h, path, err))
+        return -1;
     if (rw_state_deserialize(&t->rwstate, h.rw, (size_t)h.rw_len, err))
         return herr_wrap(err, "checkpoint %s, reweighting state: ", path);
     struct loader_pos pos = { h.epoch, h.row };

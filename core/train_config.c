@@ -37,6 +37,9 @@ static const struct opt_spec options[] = {
     { "beta2", OPT_DOUBLE, F(beta2), 0, 0.999999, "X", "AdamW beta2" },
     { "adam-eps", OPT_DOUBLE, F(adam_eps), 1e-30, 1, "X", "AdamW epsilon" },
     { "grad-clip", OPT_DOUBLE, F(grad_clip), 0, 1e12, "X", "max gradient norm (0 = off)" },
+    { "loss-guard", OPT_DOUBLE, F(loss_guard), 0, 1e6, "F",
+      "stop a diverging run: loss above F x ln(vocab) after the warm-up, or not finite "
+      "(0: only not finite)" },
     OPT_HEADING("Reweighting (docs/REWEIGHTING.md)"),
     { "reweight", OPT_STRING, F(reweight), 1, 0, "NAME",
       "uniform linupper quadratic extremes linear infobatch topq dro" },
@@ -108,6 +111,7 @@ void train_config_default(struct train_config *c)
     c->beta2 = 0.95;
     c->adam_eps = 1e-8;
     c->grad_clip = 1.0;
+    c->loss_guard = 3.0;
     strcpy(c->reweight, "uniform");
     c->r = 0.4;
     c->rw_warmup = 0;

@@ -24,6 +24,7 @@ struct train_config {
     long warmup;
     char schedule[OPT_STRING_MAX];
     double weight_decay, beta1, beta2, adam_eps, grad_clip;
+    double loss_guard; /* stop when the loss exceeds loss_guard x ln(V) after warm-up */
     /* reweighting */
     char reweight[OPT_STRING_MAX];
     double r;

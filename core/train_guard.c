@@ -1,9 +1,62 @@
 /* core/train_guard.c — what is checked after every step, before the step's
- * validation and checkpoint: that the run's logs were written. */
+ * validation and checkpoint, so that a step that went wrong is never saved:
+ *
+ *  - the run's logs were written (trainer_log_check);
+ *  - the run has not diverged: a loss or gradient norm that is not finite,
+ *    or, once the learning-rate warm-up is over, a loss above --loss-guard
+ *    times ln(V), the loss of an untrained model (uniform over the V token
+ *    ids). Such a run only moves further away; it stops with a message, a
+ *    non-zero exit and no export, and its last checkpoint, saved before, is
+ *    the last good state to resume from with other settings.
+ *
+ * The loss and gradient norm are those of the whole global step, identical
+ * on every rank, so every rank stops at the same step. */
+#include <math.h>
+#include <string.h>
+
+#include "core/ckpt_dir.h"
 #include "core/train_internal.h"
+
+/* The last checkpoint, for the message: " OUT/ckpt_X.heft is the last good
+ * checkpoint; resume from it with ..." or that there is none. */
+static void last_good(const struct trainer *t, char *out, size_t cap)
+{
+    char path[OPT_STRING_MAX + 64];
+    struct herr none;
+    if (t->rank == 0 && ckpt_resolve(t->out_dir, path, sizeof path, &none) == 0)
+        snprintf(out, cap, "%s is the last good checkpoint: resume from it (--resume %s) with a "
+                 "lower --lr, a --grad-clip or a longer --warmup", path, t->out_dir);
+    else
+        snprintf(out, cap, "no checkpoint was saved before it: start again with a lower --lr, "
+                 "a --grad-clip or a longer --warmup");
+}
+
+static int check_divergence(struct trainer *t, const struct step_report *rep, struct herr *err)
+{
+    const long step = rep->step + 1; /* as the progress lines count */
+    const int V = t->model.config.vocab_size;
+    const double untrained = log((double)V);
+    char good[2 * OPT_STRING_MAX + 200];
+    if (!isfinite(rep->loss) || !isfinite(rep->grad_norm)) {
+        last_good(t, good, sizeof good);
+        return herr_set(err, "the run diverged at step %ld: the loss is %g and the gradient norm "
+                             "%g; stopped without saving or exporting; %s",
+                        step, rep->loss, rep->grad_norm, good);
+    }
+    const double limit = t->cfg.loss_guard * untrained;
+    if (t->cfg.loss_guard > 0 && t->step > t->cfg.warmup && rep->loss > limit) {
+        last_good(t, good, sizeof good);
+        return herr_set(err, "the run diverged at step %ld: loss %.6g is above %g x ln(%d) = %.4g "
+                             "(--loss-guard x an untrained model's loss) after the warm-up; "
+                             "stopped without saving or exporting; %s",
+                        step, rep->loss, t->cfg.loss_guard, V, limit, good);
+    }
+    return 0;
+}
 
 int trainer_after_step(struct trainer *t, const struct step_report *rep, struct herr *err)
 {
-    (void)rep;
-    return trainer_log_check(t, err);
+    if (trainer_log_check(t, err) || check_divergence(t, rep, err))
+        return -1;
+    return 0;
 }

@@ -153,6 +153,8 @@ void trainer_trace_step(struct trainer *t, const struct step_report *rep);
 int trainer_val_setup(struct trainer *t, struct herr *err);
 void trainer_val_free(struct trainer *t);
 int trainer_validate(struct trainer *t, struct herr *err);
+/* Whether any domain has validation windows. */
+int trainer_has_val_data(const struct trainer *t);
 
 /* train_log.c */
 int trainer_log_open(struct trainer *t, int resumed, struct herr *err);

@@ -143,6 +143,13 @@ int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
     emit(t, &j);
     if (t->out_note[0])
         trainer_log_event(t, "note", t->out_note);
+    if (!trainer_has_val_data(t)) {
+        char note[OPT_STRING_MAX + 200];
+        snprintf(note, sizeof note, "%s has no validation data (no shard is in the val split: "
+                 "llm.c shards named *_val*, or 'shard val' lines in dataset.txt), so no "
+                 "validation loss is reported", t->cfg.data);
+        trainer_log_event(t, "note", note);
+    }
     if (dropped > 0) {
         char note[160];
         snprintf(note, sizeof note, "metrics.jsonl ended in part of a line (an interrupted "

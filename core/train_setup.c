@@ -21,7 +21,7 @@
 static const char *const resume_may_change[] = {
     "backend", "device", "threads", "out", "resume", "ckpt-every", "keep", "val-every",
     "val-batches", "log-every", "quiet", "force", "stop-after", "steps", "zero1",
-    "comm-timeout", "trace", NULL,
+    "comm-timeout", "trace", "loss-guard", NULL,
 };
 
 static int may_change_on_resume(const char *name)
@@ -297,6 +297,8 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     int vocab_hint = t->cfg.vocab ? t->cfg.vocab : 50257;
     if (dataset_open(&t->ds, t->cfg.data, vocab_hint, err))
         return herr_wrap(err, "--data: ");
+    if (dataset_check_vocab_flag(t->ds, t->cfg.vocab, err))
+        return -1;
     t->num_domains = dataset_num_domains(t->ds);
 
     struct gpt2_config mc;

@@ -196,6 +196,12 @@ if "$HEFT" train $TINY --layers 1 --steps 1 --out "$WORK/one-layer" >/dev/null 2
     expect_refusal "a rank with another --init-from model" "rank 1 builds the model gpt2 L=1" \
         -n 1 "$HEFT" train $TINY --init-from "$WORK/uniform-w1/model.bin" --out "$WORK/disagree" : \
         -n 1 "$HEFT" train $TINY --init-from "$WORK/one-layer/model.bin" --out "$WORK/disagree"
+    # a model file on one rank only: rank 0's random weights would be used without a word
+    # shellcheck disable=SC2086
+    expect_refusal "--init-from on rank 1 only" \
+        "rank 1 was started with --init-from (a model file) but rank 0 with --init-from (not given: random weights)" \
+        -n 1 "$HEFT" train $TINY --layers 1 --out "$WORK/disagree" : \
+        -n 1 "$HEFT" train $TINY --init-from "$WORK/one-layer/model.bin" --out "$WORK/disagree"
 else
     fail "training the 1-layer model for the --init-from check"
 fi

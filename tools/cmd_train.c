@@ -1,4 +1,5 @@
 /* tools/cmd_train.c — `heft train`: parse settings, run, report. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,9 +52,17 @@ int cmd_train(int argc, char **argv)
         comm_finalize(comm);
         return 1;
     }
-    if (comm_rank(comm) == 0 && !cfg.quiet)
-        printf("heft: done: %ld steps, final train loss %.4f, validation loss %.4f; outputs in %s/\n",
-               res.steps_done, res.last_loss, res.last_val_loss, res.out_dir);
+    if (comm_rank(comm) == 0 && !cfg.quiet) {
+        /* only the figures this invocation has: no "nan" */
+        printf("heft: done: %ld steps", res.steps_done);
+        if (isfinite(res.last_loss))
+            printf(", final train loss %.4f", res.last_loss);
+        if (!res.has_val_data)
+            printf(", no validation data");
+        else if (isfinite(res.last_val_loss))
+            printf(", validation loss %.4f", res.last_val_loss);
+        printf("; outputs in %s/\n", res.out_dir);
+    }
     comm_finalize(comm);
     return 0;
 }
