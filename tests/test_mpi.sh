@@ -206,6 +206,20 @@ else
     fail "training the 1-layer model for the --init-from check"
 fi
 
+# a rank that fails before training, on its command line: the others must not wait
+# for it (they did, for ever, in MPI_Init when heft parsed its flags before it)
+start=$(date +%s)
+# shellcheck disable=SC2086
+expect_refusal "a rank whose --config file is missing" "config file .*missing.conf: cannot open" \
+    -n 1 timeout 60 "$HEFT" train $TINY --out "$WORK/disagree" : \
+    -n 1 timeout 60 "$HEFT" train $TINY --config "$WORK/missing.conf" --out "$WORK/disagree"
+took=$(($(date +%s) - start))
+if [ $took -gt 20 ]; then
+    fail "the job with a rank whose --config is missing took $took s to end (the others waited)"
+else
+    echo "ok   ... and the job ended after $took s"
+fi
+
 # ---- 5: a rank that dies or hangs ---------------------------------------------------
 # pid of rank $2 of the job whose command line contains $1
 rank_pid() {

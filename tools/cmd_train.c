@@ -30,14 +30,21 @@ int cmd_train(int argc, char **argv)
             return 0;
         }
     struct herr err = { { 0 } };
-    if (opts_parse_argv(train_options(), &cfg, argc, argv, 1, "train", &err)) {
-        fprintf(stderr, "heft train: %s\n", err.msg);
-        return 2;
-    }
+    /* MPI first: a rank that fails before MPI_Init (a config file missing on
+     * its node) would leave the others waiting in MPI_Init for ever; after
+     * it, its abort ends them all */
     struct comm *comm;
     if (comm_init(&comm, &argc, &argv, &err)) {
         fprintf(stderr, "heft train: %s\n", err.msg);
         return 1;
+    }
+    if (opts_parse_argv(train_options(), &cfg, argc, argv, 1, "train", &err)) {
+        fprintf(stderr, "heft train: %s%s\n", comm_size(comm) > 1 ? "error on a rank: " : "",
+                err.msg);
+        if (comm_size(comm) > 1)
+            comm_abort(comm, 2);
+        comm_finalize(comm);
+        return 2;
     }
     struct train_result res;
     int rc = train_run(&cfg, argc, argv, 1, comm, stdout, &res, &err);
