@@ -56,11 +56,11 @@ static int run_loop(struct trainer *t, struct train_result *res, struct herr *er
         int last = t->step == stop;
         if ((t->cfg.val_every > 0 && t->step % t->cfg.val_every == 0) ||
             (last && t->step == t->cfg.steps)) {
-            if (trainer_validate(t, err))
+            if (trainer_validate_watched(t, err))
                 return -1;
         }
         if ((t->cfg.ckpt_every > 0 && t->step % t->cfg.ckpt_every == 0) || last) {
-            if (trainer_save(t, err))
+            if (trainer_save_watched(t, err))
                 return -1;
         }
     }

@@ -48,7 +48,7 @@ struct train_config {
     long log_every;
     long stop_after; /* end this invocation after N steps (resumable); 0 = run to --steps */
     int zero1;           /* optimizer state sharded over ranks */
-    double comm_timeout; /* seconds a collective may wait; 0 = for ever */
+    double comm_timeout; /* seconds a collective may wait; 0 = for ever; -1 = auto */
     char trace[OPT_STRING_MAX]; /* per-sample trace file (rank 0); "" = none */
     int quiet;
     int force;

@@ -95,6 +95,7 @@ struct trainer {
     int mfu_stale;      /* a step beat that rate: it was measured while the machine was
                            busier, so MFU is no longer reported (null in the metrics) */
     long tokens_per_step;
+    double step_s_recent; /* decaying maximum of step times (auto --comm-timeout) */
 };
 
 /* train_setup.c */
@@ -172,8 +173,17 @@ int trainer_log_check(struct trainer *t, struct herr *err);
 
 /* train_guard.c */
 /* After each step (rank 0's logs, every rank's checks): stops the run when a
- * log write failed (trainer_log_check). */
+ * log write failed (trainer_log_check) or the run diverged; sets the
+ * collective watchdog's limit from the step times (--comm-timeout -1). */
 int trainer_after_step(struct trainer *t, const struct step_report *rep, struct herr *err);
+/* The watchdog's limit for waits that are not a step's: start-up, resume,
+ * validation, checkpoints (--comm-timeout, or 600 s when it is auto). */
+void trainer_watch_long(struct trainer *t);
+/* Validation and checkpoints under that limit; a checkpoint ends with a
+ * barrier, so that the ranks wait for rank 0's write there rather than in
+ * the next step, under the step limit. */
+int trainer_validate_watched(struct trainer *t, struct herr *err);
+int trainer_save_watched(struct trainer *t, struct herr *err);
 
 /* train_rundir.c */
 /* Rank 0 locks OUT (refusing a directory another heft holds) and deletes the

@@ -281,12 +281,12 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     t->progress = t->rank == 0 && !cfg->quiet ? progress : NULL;
     t->last_val_loss = NAN;
     int resumed = cfg->resume[0] != '\0';
-    comm_set_timeout(comm, cfg->comm_timeout);
+    trainer_watch_long(t);
     if (resumed && merge_resume_config(&t->cfg, cfg->resume, argc, argv, first_arg, comm, err))
         return -1;
     if (train_config_validate(&t->cfg, err))
         return -1;
-    comm_set_timeout(comm, t->cfg.comm_timeout);
+    trainer_watch_long(t);
     t->K = t->cfg.grad_accum;
 
     struct backend_options bo = { .name = t->cfg.backend, .device = t->cfg.device,

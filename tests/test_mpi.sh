@@ -12,10 +12,11 @@
 #  3. A 2-rank run stopped and resumed continues bit for bit (with and
 #     without ZeRO-1); resuming on another rank count works at the same
 #     global batch and is refused, with a message, otherwise.
-#  4. Ranks started with different settings, data or --init-from models stop
-#     with a message naming the difference.
+#  4. Ranks started with different settings, data (same-size shards whose
+#     content differs too) or --init-from models stop with a message naming
+#     the difference; a rank whose config file is missing ends the job at once.
 #  5. A rank killed mid-run, or stopped (hung), ends the job with a message
-#     within 30 s.
+#     within 30 s, with --comm-timeout 3 and with the default (auto) limit.
 # Exits 77 (skipped) when heft is built without MPI or no mpiexec is found.
 set -u
 
@@ -282,6 +283,8 @@ doomed_rank() {
 
 doomed_rank killed KILL "BAD TERMINATION\|Killed\|killed"
 doomed_rank hung STOP "comm-timeout" --comm-timeout 3
+# the default watchdog follows the step time: 20 s + 2 steps of a few ms
+doomed_rank hung-auto STOP "comm-timeout auto: 20 s + 2 x the longest recent step"
 
 if [ $FAILS -gt 0 ]; then
     echo "$FAILS check(s) failed (work directory kept: $WORK)"
