@@ -57,7 +57,8 @@ grep -q "^pid $holder" "$R/heft.lock" && pass "heft.lock names the holder" || fa
 
 # ---- killed: its lock is taken over, its temporary files removed ---------------
 kill -9 $holder; wait $holder 2>/dev/null
-# what a kill in the middle of writes leaves (pid 2^22+1 is above Linux's pid_max default)
+# what a kill in the middle of writes leaves (pid 2^22+1 is above Linux's pid_max default;
+# the kill itself may have left a fourth, if it hit a checkpoint write)
 head -c 5000 /dev/urandom >"$R/ckpt_00009999.heft.tmp.4194305"
 echo ckpt_00009999.heft >"$R/latest.tmp.4194305"
 head -c 100 /dev/urandom >"$R/model.bin.tmp.4194305"
@@ -74,8 +75,8 @@ else
 fi
 left=$(ls "$R" | grep -c '\.tmp\.4194305$')
 [ "$left" -eq 1 ] && [ -f "$R/notes.tmp.4194305" ] &&
-  grep -q "removed 3 temporary files" "$R/metrics.jsonl" &&
-  pass "the 3 temporary files of interrupted writes are removed (other files kept)" ||
+  grep -Eq "removed ([3-9]|[1-9][0-9]+) temporary files" "$R/metrics.jsonl" &&
+  pass "the temporary files of interrupted writes are removed (other files kept)" ||
   fail "temporary files left: $(ls "$R" | grep tmp | tr '\n' ' ')"
 expect_error "a second --resume at once" "in use by heft pid $resumer" \
   "$HEFT" train --resume "$R" --steps $((step + 100000))
