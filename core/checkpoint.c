@@ -336,11 +336,8 @@ static int validate_table(struct ckpt_reader *r, uint64_t file_bytes, struct her
 
 static int open_and_check(struct ckpt_reader *r, struct herr *err)
 {
-    r->fd = open(r->path, O_RDONLY);
-    if (r->fd < 0)
-        return herr_set(err, "checkpoint %s: cannot open: %s", r->path, strerror(errno));
-    uint64_t size;
-    if (file_size_of(r->fd, &size, "checkpoint", r->path, err))
+    uint64_t size = 0;
+    if (open_regular_file(r->path, "checkpoint", &r->fd, &size, err))
         return -1;
     if (size < HEADER_BYTES)
         return herr_set(err, "checkpoint %s: truncated: %llu bytes, less than the %d-byte "

@@ -75,3 +75,125 @@ uint64_t fnv1a64_str(uint64_t h, const char *s)
 {
     return fnv1a64_update(h, s, strlen(s) + 1);
 }
+
+/* ---- XXH64 (the xxHash specification, seed 0) ---------------------------- */
+
+#define XP1 0x9E3779B185EBCA87ULL
+#define XP2 0xC2B2AE3D27D4EB4FULL
+#define XP3 0x165667B19E3779F9ULL
+#define XP4 0x85EBCA77C2B2AE63ULL
+#define XP5 0x27D4EB2F165667C5ULL
+
+static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+static uint64_t rd64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8); /* little-endian host (core/fileio.h) */
+    return v;
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static uint64_t xround(uint64_t acc, uint64_t in)
+{
+    acc += in * XP2;
+    return rotl64(acc, 31) * XP1;
+}
+
+static uint64_t xmerge(uint64_t acc, uint64_t v)
+{
+    acc ^= xround(0, v);
+    return acc * XP1 + XP4;
+}
+
+void xxh64_init(struct xxh64 *s)
+{
+    s->v[0] = XP1 + XP2;
+    s->v[1] = XP2;
+    s->v[2] = 0;
+    s->v[3] = 0 - XP1;
+    s->total = 0;
+    s->buffered = 0;
+}
+
+static void stripes(uint64_t v[4], const unsigned char *p, size_t n)
+{
+    uint64_t a = v[0], b = v[1], c = v[2], d = v[3];
+    for (; n >= 32; p += 32, n -= 32) {
+        a = xround(a, rd64(p));
+        b = xround(b, rd64(p + 8));
+        c = xround(c, rd64(p + 16));
+        d = xround(d, rd64(p + 24));
+    }
+    v[0] = a;
+    v[1] = b;
+    v[2] = c;
+    v[3] = d;
+}
+
+void xxh64_update(struct xxh64 *s, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    s->total += n;
+    if (s->buffered) {
+        size_t take = 32 - s->buffered < n ? 32 - s->buffered : n;
+        memcpy(s->buf + s->buffered, p, take);
+        s->buffered += take;
+        p += take;
+        n -= take;
+        if (s->buffered < 32)
+            return;
+        stripes(s->v, s->buf, 32);
+        s->buffered = 0;
+    }
+    size_t whole = n / 32 * 32;
+    stripes(s->v, p, whole);
+    p += whole;
+    n -= whole;
+    memcpy(s->buf, p, n);
+    s->buffered = n;
+}
+
+uint64_t xxh64_digest(const struct xxh64 *s)
+{
+    uint64_t h;
+    if (s->total >= 32) {
+        h = rotl64(s->v[0], 1) + rotl64(s->v[1], 7) + rotl64(s->v[2], 12) + rotl64(s->v[3], 18);
+        for (int i = 0; i < 4; i++)
+            h = xmerge(h, s->v[i]);
+    } else {
+        h = s->v[2] + XP5; /* the seed */
+    }
+    h += s->total;
+    const unsigned char *p = s->buf;
+    size_t n = s->buffered;
+    for (; n >= 8; p += 8, n -= 8)
+        h = rotl64(h ^ xround(0, rd64(p)), 27) * XP1 + XP4;
+    if (n >= 4) {
+        h = rotl64(h ^ (uint64_t)rd32(p) * XP1, 23) * XP2 + XP3;
+        p += 4;
+        n -= 4;
+    }
+    for (; n > 0; p++, n--)
+        h = rotl64(h ^ (uint64_t)*p * XP5, 11) * XP1;
+    h ^= h >> 33;
+    h *= XP2;
+    h ^= h >> 29;
+    h *= XP3;
+    h ^= h >> 32;
+    return h;
+}
+
+uint64_t xxh64_of(const void *data, size_t n)
+{
+    struct xxh64 s;
+    xxh64_init(&s);
+    xxh64_update(&s, data, n);
+    return xxh64_digest(&s);
+}

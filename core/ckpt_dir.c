@@ -162,3 +162,65 @@ int ckpt_dir_prune(const char *dir, int keep, int *removed, struct herr *err)
     free(steps);
     return rc;
 }
+
+/* Whether name is `BASE.tmp.<pid>` for a file a run writes atomically, with a
+ * pid other than ours. */
+static int is_stale_temp(const char *name)
+{
+    const char *tmp = strstr(name, ".tmp.");
+    if (!tmp || tmp == name)
+        return 0;
+    const char *digits = tmp + 5;
+    if (!*digits)
+        return 0;
+    long long pid = 0;
+    for (const char *p = digits; *p; p++) {
+        if (*p < '0' || *p > '9' || pid > (long long)1e12)
+            return 0;
+        pid = pid * 10 + (*p - '0');
+    }
+    if (pid == (long long)getpid())
+        return 0;
+    char base[256];
+    size_t n = (size_t)(tmp - name);
+    if (n >= sizeof base)
+        return 0;
+    memcpy(base, name, n);
+    base[n] = '\0';
+    return step_of(base) >= 0 || !strcmp(base, CKPT_LATEST_NAME) || !strcmp(base, "model.bin");
+}
+
+int ckpt_dir_remove_stale_temps(const char *dir, int *removed, uint64_t *bytes,
+                                struct herr *err)
+{
+    *removed = 0;
+    if (bytes)
+        *bytes = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return herr_set(err, "run directory %s: %s", dir, strerror(errno));
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (!is_stale_temp(e->d_name))
+            continue;
+        char path[4096];
+        struct stat st;
+        if (path_join(path, sizeof path, dir, e->d_name, err)) {
+            rc = -1;
+            break;
+        }
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (unlink(path) != 0) {
+            rc = herr_set(err, "cannot delete %s, left by an interrupted write: %s", path,
+                          strerror(errno));
+            break;
+        }
+        (*removed)++;
+        if (bytes)
+            *bytes += (uint64_t)st.st_size;
+    }
+    closedir(d);
+    return rc;
+}

@@ -29,4 +29,12 @@ int ckpt_resolve(const char *dir_or_file, char *out, size_t cap, struct herr *er
  * number deleted. */
 int ckpt_dir_prune(const char *dir, int keep, int *removed, struct herr *err);
 
+/* Deletes the temporary files (`NAME.tmp.<pid>`, core/fileio.h) that writers
+ * of a run's files (checkpoints, `latest`, model.bin) left in DIR when they
+ * were killed mid-write, other than this process's own. Only for a directory
+ * this process holds the run lock of (core/run_lock.h): no other writer can
+ * be at work there. *removed gets the count; *bytes (may be NULL) their size. */
+int ckpt_dir_remove_stale_temps(const char *dir, int *removed, uint64_t *bytes,
+                                struct herr *err);
+
 #endif

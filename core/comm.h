@@ -43,6 +43,9 @@ const char *comm_describe(const struct comm *c);
 /* A collective that waits more than `seconds` ends this process (exit code 3)
  * after printing which call waited and for how long; 0 = wait for ever. */
 void comm_set_timeout(struct comm *c, double seconds);
+/* The same, with the reason for the limit that the message gives (NULL:
+ * "--comm-timeout S"); `why` is copied. */
+void comm_set_watch(struct comm *c, double seconds, const char *why);
 /* Wall-clock seconds spent inside collectives since comm_init, waiting for
  * slower ranks included: the communication time of a step is the difference
  * of two readings. */

@@ -34,6 +34,7 @@ struct comm {
     int thread_started;
     int stop;
     double timeout;   /* seconds; 0 = none */
+    char why[192];    /* what set the limit, for the message ("" = --comm-timeout) */
     const char *call; /* collective in progress, NULL when none */
     double call_start;
 };
@@ -80,11 +81,15 @@ static void *watchdog_main(void *arg)
         if (waited < c->timeout)
             continue;
         /* no stdio here: the main thread may hold its locks */
-        char msg[512];
+        char msg[640], limit[224];
+        if (c->why[0])
+            snprintf(limit, sizeof limit, "%s", c->why);
+        else
+            snprintf(limit, sizeof limit, "--comm-timeout %g", c->timeout);
         int n = snprintf(msg, sizeof msg,
                          "heft: rank %d of %d: %s has waited %.0f s for the other ranks "
-                         "(--comm-timeout %g): a rank died or hangs; ending the job\n",
-                         c->rank, c->size, c->call, waited, c->timeout);
+                         "(%s): a rank died or hangs; ending the job\n",
+                         c->rank, c->size, c->call, waited, limit);
         if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
             n = 0;
         _exit(3);
@@ -243,11 +248,17 @@ int comm_size(const struct comm *c) { return c->size; }
 const char *comm_describe(const struct comm *c) { return c->describe; }
 double comm_seconds(const struct comm *c) { return c->seconds; }
 
-void comm_set_timeout(struct comm *c, double seconds)
+void comm_set_watch(struct comm *c, double seconds, const char *why)
 {
     pthread_mutex_lock(&c->lock);
     c->timeout = seconds > 0 ? seconds : 0;
+    snprintf(c->why, sizeof c->why, "%s", why ? why : "");
     pthread_mutex_unlock(&c->lock);
+}
+
+void comm_set_timeout(struct comm *c, double seconds)
+{
+    comm_set_watch(c, seconds, NULL);
 }
 
 /* ---- collectives ------------------------------------------------------------ */

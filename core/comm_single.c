@@ -30,6 +30,10 @@ int comm_size(const struct comm *c) { (void)c; return 1; }
 const char *comm_describe(const struct comm *c) { (void)c; return "single process (built without MPI)"; }
 double comm_seconds(const struct comm *c) { (void)c; return 0.0; }
 void comm_set_timeout(struct comm *c, double seconds) { (void)c; (void)seconds; }
+void comm_set_watch(struct comm *c, double seconds, const char *why)
+{
+    (void)c; (void)seconds; (void)why;
+}
 
 int comm_allgather_f64(struct comm *c, const double *send, size_t n, double *recv,
                        struct herr *err)

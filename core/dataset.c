@@ -5,13 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/builtin_data.h"
 #include "core/checksum.h"
 #include "core/manifest.h"
+#include "core/shard_cache.h"
 
-/* Tokens of each shard's head and tail that go into the fingerprint. */
+/* Tokens of each shard's head and tail that went into the fingerprint of
+ * heft before content hashes (checkpoints written then still resume). */
 #define FINGERPRINT_EDGE 64
 
 struct dataset {
@@ -22,7 +26,9 @@ struct dataset {
     char domains[DATASET_MAX_DOMAINS][DOMAIN_NAME_MAX];
     int num_shards, cap_shards;
     struct dataset_shard *shards;
-    uint64_t fingerprint;
+    int open_fds, max_fds; /* shard files kept open, and how many may be */
+    int own_vocab;         /* the vocabulary is the data's (built-in, manifest), not a hint */
+    uint64_t fingerprint, fingerprint_v1;
 };
 
 /* ---- building ------------------------------------------------------------ */
@@ -71,13 +77,30 @@ static int add_file_shard(struct dataset *ds, enum data_split split, const char 
     struct dataset_shard *s = new_shard(ds, split, domain, err);
     if (!s || shard_open(&s->shard, path, err))
         return -1;
+    /* past the budget, a shard's file is reopened for each read */
+    if (ds->open_fds < ds->max_fds)
+        ds->open_fds++;
+    else
+        shard_drop_fd(&s->shard);
     ds->num_shards++;
     return 0;
+}
+
+/* Shard files kept open: half of what this process may open, so that the
+ * backend, MPI and the outputs keep theirs. */
+static int fd_budget(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 512;
+    rlim_t half = rl.rlim_cur / 2;
+    return half > 65536 ? 65536 : (int)half;
 }
 
 static int open_builtin(struct dataset *ds, const char *spec, struct herr *err)
 {
     snprintf(ds->tokenizer, sizeof ds->tokenizer, "bytes");
+    ds->own_vocab = 1;
     ds->vocab_size = BUILTIN_VOCAB_SIZE;
     ds->eot = BUILTIN_EOT;
     int list[BUILTIN_NUM_DOMAINS], n = 0;
@@ -135,6 +158,7 @@ static int open_manifest(struct dataset *ds, const char *manifest_path, struct h
     if (rc)
         return -1;
     snprintf(ds->tokenizer, sizeof ds->tokenizer, "%s", m.tokenizer);
+    ds->own_vocab = 1;
     ds->vocab_size = m.vocab_size;
     ds->eot = m.eot;
 
@@ -194,16 +218,40 @@ static int open_glob(struct dataset *ds, const char *pattern, int vocab_hint, st
 /* A file is a manifest if it starts with the manifest's magic word. */
 static int is_manifest_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd;
+    struct herr ignore; /* not a regular file: the shard reader says so */
+    if (open_regular_file(path, "dataset", &fd, NULL, &ignore))
         return 0;
     char head[sizeof MANIFEST_MAGIC] = {0};
-    size_t n = fread(head, 1, sizeof head - 1, f);
-    fclose(f);
-    return n == sizeof head - 1 && memcmp(head, MANIFEST_MAGIC, n) == 0;
+    int ok = read_exact_at(fd, head, sizeof head - 1, 0, "dataset", path, &ignore) == 0 &&
+             memcmp(head, MANIFEST_MAGIC, sizeof head - 1) == 0;
+    close(fd);
+    return ok;
 }
 
 static uint64_t compute_fingerprint(const struct dataset *ds)
+{
+    uint64_t h = fnv1a64_str(FNV1A64_INIT, "heft-dataset-fingerprint-2");
+    h = fnv1a64_u64(h, (uint64_t)ds->vocab_size);
+    h = fnv1a64_u64(h, (uint64_t)ds->eot);
+    h = fnv1a64_u64(h, (uint64_t)ds->num_domains);
+    for (int d = 0; d < ds->num_domains; d++)
+        h = fnv1a64_str(h, ds->domains[d]);
+    for (int i = 0; i < ds->num_shards; i++) {
+        const struct dataset_shard *s = &ds->shards[i];
+        const char *slash = strrchr(s->shard.path, '/');
+        h = fnv1a64_str(h, slash ? slash + 1 : s->shard.path);
+        h = fnv1a64_u64(h, (uint64_t)s->split);
+        h = fnv1a64_u64(h, (uint64_t)s->domain);
+        h = fnv1a64_u64(h, (uint64_t)s->shard.n);
+        h = fnv1a64_u64(h, s->shard.hash); /* every token */
+    }
+    return h;
+}
+
+/* The fingerprint of heft before content hashes: sizes and the first and
+ * last 64 tokens of each shard. */
+static int compute_fingerprint_v1(const struct dataset *ds, uint64_t *out, struct herr *err)
 {
     uint64_t h = fnv1a64_str(FNV1A64_INIT, "heft-dataset-fingerprint-1");
     h = fnv1a64_u64(h, (uint64_t)ds->vocab_size);
@@ -219,14 +267,18 @@ static uint64_t compute_fingerprint(const struct dataset *ds)
         h = fnv1a64_u64(h, (uint64_t)s->domain);
         h = fnv1a64_u64(h, (uint64_t)s->shard.n);
         size_t edge = s->shard.n < FINGERPRINT_EDGE ? s->shard.n : FINGERPRINT_EDGE;
-        /* The ids as stored (so a 16-bit dataset keeps the fingerprint it always had). */
+        /* the ids as stored, 2 or 4 bytes each (so a 16-bit dataset keeps
+         * the fingerprint it always had) */
         const size_t w = shard_id_bytes(&s->shard);
-        const char *ids = s->shard.tokens ? (const char *)s->shard.tokens
-                                          : (const char *)s->shard.tokens32;
-        h = fnv1a64_update(h, ids, edge * w);
-        h = fnv1a64_update(h, ids + (s->shard.n - edge) * w, edge * w);
+        uint32_t head[FINGERPRINT_EDGE], tail[FINGERPRINT_EDGE]; /* room for either width */
+        if (shard_read_raw(&s->shard, 0, edge, head, err) ||
+            shard_read_raw(&s->shard, s->shard.n - edge, edge, tail, err))
+            return -1;
+        h = fnv1a64_update(h, head, edge * w);
+        h = fnv1a64_update(h, tail, edge * w);
     }
-    return h;
+    *out = h;
+    return 0;
 }
 
 static int open_any(struct dataset *ds, const char *path, int vocab_hint, struct herr *err)
@@ -254,7 +306,17 @@ static int open_any(struct dataset *ds, const char *path, int vocab_hint, struct
 
 int dataset_open(struct dataset **out, const char *path, int vocab_hint, struct herr *err)
 {
-    return dataset_open_scan(out, path, vocab_hint, DATASET_SCAN_MAX_TOKENS, err);
+    return dataset_open_scan(out, path, vocab_hint, UINT64_MAX, err);
+}
+
+int dataset_check_vocab_flag(const struct dataset *ds, int vocab, struct herr *err)
+{
+    if (vocab == 0 || !ds->own_vocab || vocab == ds->vocab_size)
+        return 0;
+    return herr_set(err, "--vocab %d conflicts with the vocabulary of %s, %d (%s); drop --vocab: "
+                         "it is for llm.c shards, which carry none", vocab, ds->source,
+                    ds->vocab_size, strncmp(ds->source, "builtin", 7) ? "its dataset.txt says so"
+                                                                      : "heft's built-in data");
 }
 
 int dataset_check_tokens(const struct dataset *ds, struct herr *err)
@@ -272,14 +334,23 @@ int dataset_open_scan(struct dataset **out, const char *path, int vocab_hint,
     struct dataset *ds = calloc(1, sizeof *ds);
     if (!ds)
         return herr_set(err, "out of memory for a dataset");
+    ds->max_fds = fd_budget();
     if (open_any(ds, path, vocab_hint, err)) {
         dataset_close(ds);
         return -1;
     }
+    /* every token, once per file version (core/shard_cache.h): the content
+     * hash and the largest id */
     uint64_t total = 0;
-    for (int i = 0; i < ds->num_shards; i++)
+    for (int i = 0; i < ds->num_shards; i++) {
+        if (shard_scan_cached(&ds->shards[i].shard, err)) {
+            dataset_close(ds);
+            return -1;
+        }
         total += ds->shards[i].shard.n;
-    if (total <= scan_max_tokens && dataset_check_tokens(ds, err)) {
+    }
+    if ((total <= scan_max_tokens && dataset_check_tokens(ds, err)) ||
+        compute_fingerprint_v1(ds, &ds->fingerprint_v1, err)) {
         dataset_close(ds);
         return -1;
     }
@@ -307,6 +378,7 @@ int dataset_eot(const struct dataset *ds) { return ds->eot; }
 int dataset_num_domains(const struct dataset *ds) { return ds->num_domains; }
 int dataset_num_shards(const struct dataset *ds) { return ds->num_shards; }
 uint64_t dataset_fingerprint(const struct dataset *ds) { return ds->fingerprint; }
+uint64_t dataset_fingerprint_v1(const struct dataset *ds) { return ds->fingerprint_v1; }
 
 const char *dataset_domain_name(const struct dataset *ds, int d)
 {
@@ -400,6 +472,23 @@ uint64_t window_index_count(const struct window_index *wi)
     return wi->first ? wi->first[wi->nshards] : 0;
 }
 
+/* Id t of a row read by window_index_fill: the first k as stored (w bytes
+ * each) in raw, then `extra`. */
+static inline uint32_t row_id(const unsigned char *raw, size_t w, size_t k, uint32_t extra,
+                              size_t t)
+{
+    if (t >= k)
+        return extra;
+    if (w == 2) {
+        uint16_t v;
+        memcpy(&v, raw + 2 * t, sizeof v);
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, raw + 4 * t, sizeof v);
+    return v;
+}
+
 int window_index_fill(const struct window_index *wi, uint64_t g, int32_t *inputs,
                       int32_t *targets, int32_t *domain, struct herr *err)
 {
@@ -419,14 +508,31 @@ int window_index_fill(const struct window_index *wi, uint64_t g, int32_t *inputs
     const size_t avail = s->shard.n - start; /* >= 2 by construction of the windows */
     const int n_in = avail < (size_t)T ? (int)avail : T;
     const int n_tgt = avail - 1 < (size_t)T ? (int)(avail - 1) : T;
+    /* The row's n_tgt + 1 ids are read, as stored (2 or 4 bytes each), into
+     * the inputs buffer: its 4T bytes hold T + 1 16-bit ids, or T 32-bit ids
+     * (a 32-bit row of T + 1 ids reads its last one apart). They are spread
+     * out from there: targets first, then the inputs from the last down, so
+     * no id is overwritten before it is used (id t lies in bytes [wt, wt + w),
+     * below inputs[t]'s end, 4t + 4, and ids below t below 4t). */
+    const size_t w = shard_id_bytes(&s->shard);
+    const size_t n_ids = (size_t)n_tgt + 1;
+    const size_t fit = 4 * (size_t)T / w;
+    const size_t k = n_ids < fit ? n_ids : fit;
+    unsigned char *raw = (unsigned char *)inputs;
+    uint32_t extra = 0;
+    if (shard_read_raw(&s->shard, start, k, raw, err) ||
+        (k < n_ids && shard_read(&s->shard, start + k, 1, &extra, err)))
+        return -1;
     const uint32_t vocab = (uint32_t)ds->vocab_size;
-    for (int t = 0; t <= n_tgt; t++) /* the tokens this row reads */
-        if (shard_token(&s->shard, start + (size_t)t) >= vocab)
-            return shard_token_error(&s->shard, start + (size_t)t, (int)vocab, err);
-    for (int t = 0; t < T; t++) {
-        inputs[t] = t < n_in ? (int32_t)shard_token(&s->shard, start + (size_t)t) : ds->eot;
-        targets[t] = t < n_tgt ? (int32_t)shard_token(&s->shard, start + (size_t)t + 1) : -1;
+    for (int t = 0; t <= n_tgt; t++) { /* the tokens this row reads */
+        uint32_t id = row_id(raw, w, k, extra, (size_t)t);
+        if (id >= vocab)
+            return shard_token_error(&s->shard, start + (size_t)t, id, (int)vocab, err);
     }
+    for (int t = 0; t < T; t++)
+        targets[t] = t < n_tgt ? (int32_t)row_id(raw, w, k, extra, (size_t)t + 1) : -1;
+    for (int t = T - 1; t >= 0; t--)
+        inputs[t] = t < n_in ? (int32_t)row_id(raw, w, k, extra, (size_t)t) : ds->eot;
     *domain = s->domain;
     return n_tgt;
 }

@@ -19,11 +19,13 @@
  * its missing inputs are EOT, so it keeps n_i = min(T, n-1-w*T) >= 1 targets.
  * A shard has (n-2)/T + 1 windows (0 if n < 2). Windows never span shards.
  *
- * Token ids are checked against the vocabulary: on open for datasets of up to
- * DATASET_SCAN_MAX_TOKENS (a quick scan; a full scan of a many-GB dataset
- * would read every byte on every rank before the first step), and in every
- * row as it is read, so a bad id is reported (shard, position, id, vocab)
- * instead of reaching an embedding.
+ * Content. Opening reads every shard once (core/shard_cache.h keeps the
+ * result per file version, so an unchanged file is not read again): its
+ * content hash and largest token id. Token ids are thus checked against the
+ * vocabulary on open, and again in every row as it is read, so a bad id is
+ * reported (shard, position, id, vocab) instead of reaching an embedding.
+ * Rows are read with pread (core/shard.h): a shard changed, truncated or
+ * replaced while in use is an error naming it.
  */
 #ifndef HEFT_CORE_DATASET_H
 #define HEFT_CORE_DATASET_H
@@ -36,7 +38,6 @@
 #include "core/shard.h"
 
 #define DATASET_MAX_DOMAINS 64
-#define DATASET_SCAN_MAX_TOKENS ((uint64_t)1 << 28)
 
 struct dataset;
 
@@ -49,10 +50,14 @@ struct dataset_shard {
 /* vocab_hint: the vocabulary of llm.c shard globs (ignored, may be 0, for the
  * built-in set and manifests, which state theirs). */
 int dataset_open(struct dataset **ds, const char *path, int vocab_hint, struct herr *err);
-/* As dataset_open, scanning all token ids on open when the dataset has at most
- * scan_max_tokens tokens (0: never; UINT64_MAX: always). */
+/* As dataset_open, refusing token ids outside the vocabulary on open when the
+ * dataset has at most scan_max_tokens tokens (0: never, so that rows report
+ * them; UINT64_MAX: always, what dataset_open does). */
 int dataset_open_scan(struct dataset **ds, const char *path, int vocab_hint,
                       uint64_t scan_max_tokens, struct herr *err);
+/* A --vocab flag (0: not given) must agree with a dataset that states its own
+ * vocabulary (built-in, manifest); for llm.c shards it is the vocabulary. */
+int dataset_check_vocab_flag(const struct dataset *ds, int vocab, struct herr *err);
 /* Scans every token id of every shard against the vocabulary. */
 int dataset_check_tokens(const struct dataset *ds, struct herr *err);
 void dataset_close(struct dataset *ds);
@@ -77,10 +82,13 @@ uint64_t dataset_num_windows(const struct dataset *ds, enum data_split split, in
                              int T);
 
 /* A hash of what defines the data (vocabulary, EOT, domain names, and per shard:
- * split, domain, base name, size, first and last 64 tokens), so MPI ranks can
- * check they opened the same dataset, and a resumed run that it reads the same
- * one. Independent of where the files are mounted. */
+ * split, domain, base name, token count and content hash: every token), so MPI
+ * ranks can check they opened the same dataset, and a resumed run that it
+ * reads the same one. Independent of where the files are mounted. */
 uint64_t dataset_fingerprint(const struct dataset *ds);
+/* What heft wrote as the fingerprint before content hashes (sizes and each
+ * shard's first and last 64 tokens): checkpoints of that time carry it. */
+uint64_t dataset_fingerprint_v1(const struct dataset *ds);
 
 /* Windows of a shard of n tokens for sequence length T. */
 uint64_t shard_num_windows(uint64_t n, int T);

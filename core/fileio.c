@@ -172,14 +172,47 @@ int atomic_write_file(const char *path, const void *data, size_t n, struct herr 
     return atomic_file_commit(&af, err);
 }
 
+static const char *kind_of(mode_t m);
+
 int file_size_of(int fd, uint64_t *size, const char *what, const char *path, struct herr *err)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
         return herr_set(err, "%s %s: cannot stat: %s", what, path, strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return herr_set(err, "%s %s: not a regular file", what, path);
+        return herr_set(err, "%s %s: is %s, not a regular file", what, path, kind_of(st.st_mode));
     *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+static const char *kind_of(mode_t m)
+{
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "of an unknown kind";
+}
+
+int open_regular_file(const char *path, const char *what, int *fd, uint64_t *size,
+                      struct herr *err)
+{
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer */
+    *fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (*fd < 0)
+        return herr_set(err, "%s %s: cannot open: %s", what, path, strerror(errno));
+    struct stat st;
+    int rc = 0;
+    if (fstat(*fd, &st) != 0)
+        rc = herr_set(err, "%s %s: cannot stat: %s", what, path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        rc = herr_set(err, "%s %s: is %s, not a regular file", what, path, kind_of(st.st_mode));
+    else if (fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        rc = herr_set(err, "%s %s: fcntl: %s", what, path, strerror(errno));
+    if (rc) {
+        close(*fd);
+        *fd = -1;
+        return -1;
+    }
+    if (size)
+        *size = (uint64_t)st.st_size;
     return 0;
 }
 
@@ -187,11 +220,10 @@ int file_size_of(int fd, uint64_t *size, const char *what, const char *path, str
 static int open_for_reading(const char *path, const char *what, int *fd, uint64_t *size,
                             struct herr *err)
 {
-    *fd = open(path, O_RDONLY);
-    if (*fd < 0)
-        return herr_set(err, "%s %s: cannot open: %s", what, path, strerror(errno));
-    int rc = file_size_of(*fd, size, what, path, err);
-    if (rc == 0 && *size >= (uint64_t)SIZE_MAX)
+    if (open_regular_file(path, what, fd, size, err))
+        return -1;
+    int rc = 0;
+    if (*size >= (uint64_t)SIZE_MAX)
         rc = herr_set(err, "%s %s: %llu bytes do not fit in memory", what, path,
                       (unsigned long long)*size);
     if (rc) {

@@ -70,6 +70,13 @@ int read_exact_at(int fd, void *dst, size_t n, uint64_t offset, const char *what
 int read_text_file(const char *path, const char *what, char **text, size_t *len,
                    struct herr *err);
 
+/* Opens `path` read-only if it is a regular file, and gets its size (size may
+ * be NULL). A FIFO, directory, device or socket is refused with a message
+ * naming what it is ("config file /tmp: is a directory, not a regular file"),
+ * without blocking: a FIFO is opened non-blocking and closed again. */
+int open_regular_file(const char *path, const char *what, int *fd, uint64_t *size,
+                      struct herr *err);
+
 /* Size of an open file. */
 int file_size_of(int fd, uint64_t *size, const char *what, const char *path,
                  struct herr *err);

@@ -16,11 +16,8 @@
  * open descriptor in *fd. */
 static int open_checked(const char *path, struct model_config *cfg, int *fd, struct herr *err)
 {
-    *fd = open(path, O_RDONLY);
-    if (*fd < 0)
-        return herr_set(err, "model file %s: cannot open: %s", path, strerror(errno));
-    uint64_t size;
-    if (file_size_of(*fd, &size, "model file", path, err))
+    uint64_t size = 0;
+    if (open_regular_file(path, "model file", fd, &size, err))
         return -1;
     if (size < HEADER_BYTES)
         return herr_set(err, "model file %s: truncated: %llu bytes, shorter than the %d-byte "

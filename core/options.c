@@ -7,6 +7,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "core/fileio.h"
 
 /* Option names compare equal when they differ only in '-' versus '_'. */
 static int name_eq(const char *a, const char *b)
@@ -141,47 +144,63 @@ static int parse_line(const struct opt_spec *table, void *settings, char *line,
     return opts_set(table, settings, name, value, source, err);
 }
 
+/* Config files are a few hundred bytes; anything this big is not one. */
+#define CONFIG_FILE_MAX ((uint64_t)1 << 20)
+
+/* Parses text line by line; each line's source is `prefix` + its number
+ * ("config file a.conf:3", "settings recorded in X line 3"). */
+static int parse_lines(const struct opt_spec *table, void *settings, const char *text,
+                       size_t len, const char *prefix, const char *sep, struct herr *err)
+{
+    char line[2 * OPT_STRING_MAX];
+    int lineno = 0;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        lineno++;
+        char where[600];
+        snprintf(where, sizeof where, "%s%s%d", prefix, sep, lineno);
+        if (memchr(p, '\0', n))
+            return herr_set(err, "%s: holds a NUL byte: not a text file", where);
+        if (n >= sizeof line)
+            return herr_set(err, "%s: line too long", where);
+        memcpy(line, p, n);
+        line[n] = '\0';
+        if (parse_line(table, settings, line, where, err))
+            return -1;
+        p += n + (nl ? 1 : 0);
+    }
+    return 0;
+}
+
 int opts_parse_file(const struct opt_spec *table, void *settings, const char *path,
                     struct herr *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return herr_set(err, "config file %s: %s", path, strerror(errno));
-    char line[2 * OPT_STRING_MAX];
-    int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
-        lineno++;
-        char source[600];
-        snprintf(source, sizeof source, "config file %s:%d", path, lineno);
-        if (!strchr(line, '\n') && !feof(f))
-            rc = herr_set(err, "%s: line too long", source);
-        else
-            rc = parse_line(table, settings, line, source, err);
-    }
-    fclose(f);
+    /* only a regular file: a FIFO would block, a directory read as empty */
+    int fd;
+    uint64_t size = 0;
+    if (open_regular_file(path, "config file", &fd, &size, err))
+        return -1;
+    close(fd);
+    if (size > CONFIG_FILE_MAX)
+        return herr_set(err, "config file %s: %llu bytes, more than a config file holds (%llu)",
+                        path, (unsigned long long)size, (unsigned long long)CONFIG_FILE_MAX);
+    char *text;
+    size_t len;
+    if (read_text_file(path, "config file", &text, &len, err))
+        return -1;
+    char prefix[OPT_STRING_MAX + 16];
+    snprintf(prefix, sizeof prefix, "config file %s", path);
+    int rc = parse_lines(table, settings, text, len, prefix, ":", err);
+    free(text);
     return rc;
 }
 
 int opts_parse_text(const struct opt_spec *table, void *settings, const char *text,
                     const char *source, struct herr *err)
 {
-    char line[2 * OPT_STRING_MAX];
-    int lineno = 0;
-    while (*text) {
-        const char *nl = strchr(text, '\n');
-        size_t len = nl ? (size_t)(nl - text) : strlen(text);
-        lineno++;
-        char where[600];
-        snprintf(where, sizeof where, "%s line %d", source, lineno);
-        if (len >= sizeof line)
-            return herr_set(err, "%s: line too long", where);
-        memcpy(line, text, len);
-        line[len] = '\0';
-        if (parse_line(table, settings, line, where, err))
-            return -1;
-        text += len + (nl ? 1 : 0);
-    }
-    return 0;
+    return parse_lines(table, settings, text, strlen(text), source, " line ", err);
 }
 
 int opts_parse_argv(const struct opt_spec *table, void *settings, int argc, char **argv, int first,
@@ -191,8 +210,9 @@ int opts_parse_argv(const struct opt_spec *table, void *settings, int argc, char
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--config")) {
-            if (i + 1 >= argc)
-                return herr_set(err, "--config needs a file name");
+            if (i + 1 >= argc || (!strncmp(argv[i + 1], "--", 2) && argv[i + 1][2]))
+                return herr_set(err, "--config needs a file name%s%s%s", i + 1 < argc ? " (got the flag '" : "",
+                                i + 1 < argc ? argv[i + 1] : "", i + 1 < argc ? "')" : "");
             if (opts_parse_file(table, settings, argv[i + 1], err))
                 return -1;
         } else if (!strncmp(a, "--config=", 9)) {
@@ -225,6 +245,11 @@ int opts_parse_argv(const struct opt_spec *table, void *settings, int argc, char
             value = eq + 1;
         else if (s->type == OPT_FLAG)
             value = "1";
+        else if (i + 1 < argc && !strncmp(argv[i + 1], "--", 2) && argv[i + 1][2])
+            /* `--out --quiet`: the value was forgotten, the next flag is not it */
+            return herr_set(err, "flag --%s needs a value (%s) but is followed by the flag '%s' "
+                                 "(for a value that starts with --, write --%s=%s)",
+                            name, s->metavar ? s->metavar : "", argv[i + 1], name, argv[i + 1]);
         else if (i + 1 < argc)
             value = argv[++i];
         else

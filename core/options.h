@@ -46,7 +46,9 @@ int opts_set(const struct opt_spec *table, void *settings, const char *name, con
 
 /* Parses argv[first..argc). Flags are `--name value`, `--name=value`, or
  * `--name` alone for OPT_FLAG. Anything else (an unknown flag, a positional
- * word, a missing value) is an error naming it. `--config FILE` anywhere in
+ * word, a missing value) is an error naming it; so is a value in the next
+ * word that starts with `--` (`--out --quiet` forgot --out's value: a value
+ * like that must be written `--out=--quiet`). `--config FILE` anywhere in
  * argv is read first (by opts_parse_file), so that flags override the file. */
 int opts_parse_argv(const struct opt_spec *table, void *settings, int argc, char **argv, int first,
                     const char *command, struct herr *err);

@@ -1,32 +1,61 @@
 /* core/shard.c — see shard.h. */
 #include "core/shard.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/checksum.h"
 
 /* llm.c stores the count in an int32, so a shard holds at most 2^31-1 tokens. */
 #define SHARD_MAX_TOKENS ((uint64_t)INT32_MAX)
 
+/* Tokens read per call when scanning a whole shard. */
+#define SCAN_CHUNK_TOKENS ((size_t)1 << 20)
+
+static int64_t mtime_ns_of(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
 int shard_open(struct shard *sh, const char *path, struct herr *err)
 {
     memset(sh, 0, sizeof *sh);
+    sh->fd = -1;
+    sh->width = 2;
+    sh->max_id = -1;
     snprintf(sh->path, sizeof sh->path, "%s", path);
-    if (mapped_file_open(&sh->file, path, "shard", err))
+    uint64_t size = 0;
+    if (open_regular_file(path, "shard", &sh->fd, &size, err))
         return -1;
-    const size_t size = sh->file.size;
+    struct stat st;
+    if (fstat(sh->fd, &st) != 0) {
+        herr_set(err, "shard %s: cannot stat: %s", path, strerror(errno));
+        shard_close(sh);
+        return -1;
+    }
+    sh->dev = (uint64_t)st.st_dev;
+    sh->ino = (uint64_t)st.st_ino;
+    sh->bytes = (uint64_t)st.st_size;
+    sh->mtime_ns = mtime_ns_of(&st);
+    sh->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
     if (size < SHARD_HEADER_BYTES) {
         shard_close(sh);
-        return herr_set(err, "shard %s: truncated: %zu bytes, shorter than the %d-byte header",
-                        path, size, SHARD_HEADER_BYTES);
+        return herr_set(err, "shard %s: truncated: %llu bytes, shorter than the %d-byte header",
+                        path, (unsigned long long)size, SHARD_HEADER_BYTES);
     }
     int32_t hdr[3];
-    memcpy(hdr, sh->file.data, sizeof hdr);
-    size_t width;
+    if (read_exact_at(sh->fd, hdr, sizeof hdr, 0, "shard", path, err)) {
+        shard_close(sh);
+        return -1;
+    }
     if (hdr[0] == SHARD_MAGIC && hdr[1] == SHARD_VERSION) {
-        width = 2;
+        sh->width = 2;
     } else if (hdr[0] == SHARD32_MAGIC && hdr[1] == SHARD32_VERSION) {
-        width = 4;
+        sh->width = 4;
     } else if (hdr[0] == SHARD_MAGIC || hdr[0] == SHARD32_MAGIC) {
         shard_close(sh);
         return herr_set(err, "shard %s: unsupported version %d (expected %d)", path,
@@ -41,26 +70,20 @@ int shard_open(struct shard *sh, const char *path, struct herr *err)
         return herr_set(err, "shard %s: negative token count %d in header", path, (int)hdr[2]);
     }
     const uint64_t n = (uint64_t)hdr[2];
-    const uint64_t expect = SHARD_HEADER_BYTES + width * n;
-    if ((uint64_t)size < expect) {
+    const uint64_t expect = SHARD_HEADER_BYTES + (uint64_t)sh->width * n;
+    if (size < expect) {
         shard_close(sh);
-        return herr_set(err, "shard %s: truncated: %zu bytes but the header's %llu tokens need %llu",
-                        path, size, (unsigned long long)n, (unsigned long long)expect);
+        return herr_set(err, "shard %s: truncated: %llu bytes but the header's %llu tokens need %llu",
+                        path, (unsigned long long)size, (unsigned long long)n,
+                        (unsigned long long)expect);
     }
-    if ((uint64_t)size > expect) {
+    if (size > expect) {
         shard_close(sh);
-        return herr_set(err, "shard %s: %zu bytes, %llu more than the header's %llu tokens need "
+        return herr_set(err, "shard %s: %llu bytes, %llu more than the header's %llu tokens need "
                         "(extra data after the tokens)",
-                        path, size, (unsigned long long)((uint64_t)size - expect),
+                        path, (unsigned long long)size, (unsigned long long)(size - expect),
                         (unsigned long long)n);
     }
-    /* The mapping is page-aligned and the header is 1024 bytes, so the token
-     * array is aligned for either width. */
-    const void *ids = (const char *)sh->file.data + SHARD_HEADER_BYTES;
-    if (width == 2)
-        sh->tokens = ids;
-    else
-        sh->tokens32 = ids;
     sh->n = (size_t)n;
     return 0;
 }
@@ -68,58 +91,192 @@ int shard_open(struct shard *sh, const char *path, struct herr *err)
 void shard_adopt(struct shard *sh, const char *label, uint16_t *tokens, size_t n)
 {
     memset(sh, 0, sizeof *sh);
+    sh->fd = -1;
+    sh->width = 2;
+    sh->max_id = -1;
     snprintf(sh->path, sizeof sh->path, "%s", label);
     sh->owned = tokens;
-    sh->tokens = tokens;
     sh->n = n;
 }
 
-int shard_token_error(const struct shard *sh, size_t pos, int vocab_size, struct herr *err)
+void shard_drop_fd(struct shard *sh)
 {
-    return herr_set(err, "shard %s: token %zu has id %u >= vocab_size %d "
-                    "(was it made with another tokenizer?)",
-                    sh->path, pos, (unsigned)shard_token(sh, pos), vocab_size);
+    if (sh->fd >= 0)
+        close(sh->fd);
+    sh->fd = -1;
 }
 
-/* Block-wise maximum first: it vectorizes, and only a block holding a bad id
- * is searched element by element. */
-#define CHECK_BLOCK 4096
-#define DEFINE_MAX_ID(name, type)                                                              \
-    static uint32_t name(const type *ids, size_t n)                                          \
-    {                                                                                          \
-        type mx = 0;                                                                           \
-        for (size_t i = 0; i < n; i++)                                                         \
-            mx = ids[i] > mx ? ids[i] : mx;                                                    \
-        return mx;                                                                             \
-    }
-DEFINE_MAX_ID(max_id16, uint16_t)
-DEFINE_MAX_ID(max_id32, uint32_t)
-
-int shard_check_vocab(const struct shard *sh, int vocab_size, struct herr *err)
+/* The file as it is now against the file as it was opened. */
+static int check_unchanged(const struct shard *sh, int fd, struct herr *err)
 {
-    /* 16-bit ids: a vocabulary of 65536 or more admits every id. */
-    if (sh->tokens && vocab_size >= 65536)
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return herr_set(err, "shard %s: cannot stat: %s", sh->path, strerror(errno));
+    if ((uint64_t)st.st_dev != sh->dev || (uint64_t)st.st_ino != sh->ino)
+        return herr_set(err, "shard %s was replaced by another file while heft was using it "
+                        "(heft reads its data as it was when the run started: restore the file "
+                        "and --resume)", sh->path);
+    if ((uint64_t)st.st_size != sh->bytes)
+        return herr_set(err, "shard %s is now %llu bytes, %llu when heft opened it: it was "
+                        "truncated or rewritten while heft was using it (restore the file and "
+                        "--resume)", sh->path, (unsigned long long)st.st_size,
+                        (unsigned long long)sh->bytes);
+    if (mtime_ns_of(&st) != sh->mtime_ns)
+        return herr_set(err, "shard %s was modified while heft was using it (its modification "
+                        "time changed): restore the file and --resume", sh->path);
+    return 0;
+}
+
+static int check_range(const struct shard *sh, size_t first, size_t count, struct herr *err)
+{
+    if (first > sh->n || count > sh->n - first)
+        return herr_set(err, "shard %s: tokens [%zu, %zu) are past its %zu tokens", sh->path,
+                        first, first + count, sh->n);
+    return 0;
+}
+
+int shard_read_raw(const struct shard *sh, size_t first, size_t count, void *dst,
+                   struct herr *err)
+{
+    if (check_range(sh, first, count, err))
+        return -1;
+    const size_t w = shard_id_bytes(sh);
+    if (sh->owned) { /* 16-bit */
+        memcpy(dst, sh->owned + first, count * w);
         return 0;
-    for (size_t start = 0; start < sh->n; start += CHECK_BLOCK) {
-        size_t end = start + CHECK_BLOCK < sh->n ? start + CHECK_BLOCK : sh->n;
-        uint32_t mx = sh->tokens ? max_id16(sh->tokens + start, end - start)
-                                 : max_id32(sh->tokens32 + start, end - start);
-        if (mx >= (uint32_t)vocab_size)
-            for (size_t i = start; i < end; i++)
-                if (shard_token(sh, i) >= (uint32_t)vocab_size)
-                    return shard_token_error(sh, i, vocab_size, err);
+    }
+    int fd = sh->fd;
+    if (fd < 0 && open_regular_file(sh->path, "shard", &fd, NULL, err))
+        return -1;
+    uint64_t offset = SHARD_HEADER_BYTES + w * (uint64_t)first;
+    int rc = read_exact_at(fd, dst, count * w, offset, "shard", sh->path, err);
+    /* what was read must come from the file as it was opened (checked after
+     * the read: a change before it shows too); a short read of a changed file
+     * says how it changed */
+    struct herr why;
+    if (check_unchanged(sh, fd, &why)) {
+        rc = -1;
+        if (err)
+            *err = why;
+    }
+    if (fd != sh->fd)
+        close(fd);
+    return rc;
+}
+
+int shard_read(const struct shard *sh, size_t first, size_t count, uint32_t *dst,
+               struct herr *err)
+{
+    if (sh->owned) {
+        if (check_range(sh, first, count, err))
+            return -1;
+        for (size_t i = 0; i < count; i++)
+            dst[i] = sh->owned[first + i];
+        return 0;
+    }
+    /* one read, into dst as the ids are stored */
+    if (shard_read_raw(sh, first, count, dst, err))
+        return -1;
+    if (sh->width == 2) {
+        /* 2 * count bytes of 16-bit ids at the start of dst, widened in place
+         * from the last down: id i's bytes [2i, 2i+2) are read before dst[i]
+         * ([4i, 4i+4)) is written, and lower ids lie below 4i */
+        const unsigned char *raw = (const unsigned char *)dst;
+        for (size_t i = count; i-- > 0;) {
+            uint16_t id;
+            memcpy(&id, raw + 2 * i, sizeof id);
+            dst[i] = id;
+        }
     }
     return 0;
 }
 
+/* Largest id of n ids as stored (vectorizes). */
+static uint32_t max_id_of(const void *ids, size_t n, int width)
+{
+    if (width == 2) {
+        const uint16_t *p = ids;
+        uint16_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            m = p[i] > m ? p[i] : m;
+        return m;
+    }
+    const uint32_t *p = ids;
+    uint32_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = p[i] > m ? p[i] : m;
+    return m;
+}
+
+int shard_scan(struct shard *sh, struct herr *err)
+{
+    struct xxh64 h;
+    xxh64_init(&h);
+    const size_t w = shard_id_bytes(sh);
+    uint32_t mx = 0;
+    size_t chunk = sh->n < SCAN_CHUNK_TOKENS ? sh->n : SCAN_CHUNK_TOKENS;
+    /* uint32 elements: aligned for either width */
+    uint32_t *buf = sh->owned ? NULL : malloc((chunk ? chunk : 1) * sizeof *buf);
+    if (!sh->owned && !buf)
+        return herr_set(err, "shard %s: out of memory for a read buffer", sh->path);
+    for (size_t at = 0; at < sh->n; at += chunk) {
+        size_t k = sh->n - at < chunk ? sh->n - at : chunk;
+        const void *p = sh->owned ? (const void *)(sh->owned + at) : (const void *)buf;
+        if (!sh->owned && shard_read_raw(sh, at, k, buf, err)) {
+            free(buf);
+            return -1;
+        }
+        xxh64_update(&h, p, k * w);
+        uint32_t m = max_id_of(p, k, sh->width);
+        mx = m > mx ? m : mx;
+    }
+    free(buf);
+    sh->hash = xxh64_digest(&h);
+    sh->max_id = sh->n ? (int64_t)mx : -1;
+    sh->scanned = 1;
+    return 0;
+}
+
+int shard_token_error(const struct shard *sh, size_t pos, unsigned id, int vocab_size,
+                      struct herr *err)
+{
+    return herr_set(err, "shard %s: token %zu has id %u >= vocab_size %d "
+                    "(was it made with another tokenizer?)",
+                    sh->path, pos, id, vocab_size);
+}
+
+int shard_check_vocab(struct shard *sh, int vocab_size, struct herr *err)
+{
+    /* 16-bit ids: a vocabulary of 65536 or more admits every id. */
+    if (sh->width == 2 && vocab_size >= 65536)
+        return 0;
+    if (!sh->scanned && shard_scan(sh, err))
+        return -1;
+    if (sh->max_id < vocab_size)
+        return 0;
+    /* a bad id is in there: find the first, block by block */
+    enum { BLOCK = 4096 };
+    uint32_t buf[BLOCK];
+    for (size_t start = 0; start < sh->n; start += BLOCK) {
+        size_t k = sh->n - start < BLOCK ? sh->n - start : BLOCK;
+        if (shard_read(sh, start, k, buf, err))
+            return -1;
+        for (size_t i = 0; i < k; i++)
+            if (buf[i] >= (uint32_t)vocab_size)
+                return shard_token_error(sh, start + i, buf[i], vocab_size, err);
+    }
+    return herr_set(err, "shard %s: its largest token id %lld >= vocab_size %d, but no such "
+                    "id was found on a second read (the file changed?)", sh->path,
+                    (long long)sh->max_id, vocab_size);
+}
+
 void shard_close(struct shard *sh)
 {
-    mapped_file_close(&sh->file);
+    shard_drop_fd(sh);
     free(sh->owned);
     sh->owned = NULL;
-    sh->tokens = NULL;
-    sh->tokens32 = NULL;
     sh->n = 0;
+    sh->scanned = 0;
 }
 
 int shard_writer_open_width(struct shard_writer *w, const char *path, int width,

@@ -13,8 +13,21 @@
  * concatenated file is caught on open. Files written by llm.c's tokenizer
  * scripts load as they are.
  *
- * A shard is memory-mapped read-only (shards can be many GB), or, for the
- * built-in dataset, a token array in memory that the shard then owns.
+ * A shard file is read with pread(2), never mapped: a file truncated or
+ * rewritten while heft trains on it gives a message naming it (a mapping
+ * would die with SIGBUS). Every read checks the file still has the size and
+ * modification time it had when it was opened, so a shard changed under a
+ * run stops the run instead of feeding it other tokens. The descriptor stays
+ * open (or, past the dataset's budget of descriptors, the file is reopened,
+ * and checked to be the same file, for each read). Reads give uint32 ids
+ * whatever the width in the file. The built-in dataset's shards are 16-bit
+ * token arrays in memory that the shard owns.
+ *
+ * Content. shard_scan reads a shard once, start to end, for its content hash
+ * (XXH64 of the token bytes as stored, 2 or 4 per id, core/checksum.h: the
+ * bytes after the 1024-byte header, so `tail -c +1025 FILE | xxh64sum` gives
+ * the same) and its largest token id; core/shard_cache.h keeps both per file
+ * so that reopening an unchanged file costs no read.
  */
 #ifndef HEFT_CORE_SHARD_H
 #define HEFT_CORE_SHARD_H
@@ -33,23 +46,24 @@
 #define SHARD_HEADER_BYTES (SHARD_HEADER_INTS * 4)
 
 struct shard {
-    char path[4096];        /* file name, or a label such as "builtin:arith/train" */
-    const uint16_t *tokens;   /* (n) for 16-bit shards, else NULL */
-    const uint32_t *tokens32; /* (n) for 32-bit shards, else NULL */
-    size_t n;
-    struct mapped_file file; /* when mapped */
-    uint16_t *owned;         /* when in memory (freed by shard_close) */
+    char path[4096]; /* file name, or a label such as "builtin:arith/train" */
+    size_t n;        /* tokens */
+    int width;       /* bytes per id as stored: 2 (magic 20240520) or 4 (20240801) */
+    uint16_t *owned; /* in memory (freed by shard_close); NULL for a file */
+    int fd;          /* a file's descriptor, or -1: reopened for each read */
+    /* the file as it was opened; a read that finds it changed fails */
+    uint64_t dev, ino, bytes;
+    int64_t mtime_ns, ctime_ns;
+    /* content (shard_scan or the cache): valid when scanned is 1 */
+    int scanned;
+    uint64_t hash;  /* XXH64 of the n * width token bytes as stored */
+    int64_t max_id; /* largest token id; -1 when n = 0 */
 };
 
-/* Token i of either kind of shard. */
-static inline uint32_t shard_token(const struct shard *sh, size_t i)
-{
-    return sh->tokens ? sh->tokens[i] : sh->tokens32[i];
-}
 /* Bytes per token id in the file: 2 or 4. */
 static inline size_t shard_id_bytes(const struct shard *sh)
 {
-    return sh->tokens32 ? 4 : 2;
+    return (size_t)sh->width;
 }
 /* The id width a vocabulary needs: 2 bytes up to 65536 ids, else 4. */
 static inline int shard_width_for_vocab(int vocab_size)
@@ -57,15 +71,33 @@ static inline int shard_width_for_vocab(int vocab_size)
     return vocab_size <= 65536 ? 2 : 4;
 }
 
-/* Maps a shard file and checks its header and size. */
+/* Opens a shard file of either kind and checks its header and size (reads
+ * only the header). */
 int shard_open(struct shard *sh, const char *path, struct herr *err);
 /* Wraps n tokens already in memory; the shard takes ownership of `tokens`
  * (malloc'ed). */
 void shard_adopt(struct shard *sh, const char *label, uint16_t *tokens, size_t n);
-/* Fails on the first token id >= vocab_size, naming shard, position, id. */
-int shard_check_vocab(const struct shard *sh, int vocab_size, struct herr *err);
-/* Reports the token at `pos` as outside the vocabulary; returns -1. */
-int shard_token_error(const struct shard *sh, size_t pos, int vocab_size, struct herr *err);
+/* Closes a file shard's descriptor: later reads reopen the file. */
+void shard_drop_fd(struct shard *sh);
+/* Reads token ids [first, first + count) into dst, as uint32 whatever the
+ * shard's width. Fails, naming the file, when the range is past the end, or
+ * the file is shorter than it was, was replaced or was modified since it was
+ * opened. */
+int shard_read(const struct shard *sh, size_t first, size_t count, uint32_t *dst,
+               struct herr *err);
+/* As shard_read, but the ids as stored: count * shard_id_bytes(sh) bytes of
+ * little-endian uint16 or uint32 ids. */
+int shard_read_raw(const struct shard *sh, size_t first, size_t count, void *dst,
+                   struct herr *err);
+/* Reads the whole shard once: sets hash, max_id and scanned. */
+int shard_scan(struct shard *sh, struct herr *err);
+/* Fails on the first token id >= vocab_size, naming shard, position, id
+ * (scans first if needed; only a shard whose largest id is too big is
+ * searched). */
+int shard_check_vocab(struct shard *sh, int vocab_size, struct herr *err);
+/* Reports token `id` at `pos` as outside the vocabulary; returns -1. */
+int shard_token_error(const struct shard *sh, size_t pos, unsigned id, int vocab_size,
+                      struct herr *err);
 void shard_close(struct shard *sh);
 
 /* Writes tokens[0..n) as a shard file, atomically. */

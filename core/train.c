@@ -51,14 +51,16 @@ static int run_loop(struct trainer *t, struct train_result *res, struct herr *er
         if (trainer_step(t, &rep, err))
             return -1;
         trainer_log_step(t, &rep);
+        if (trainer_after_step(t, &rep, err))
+            return -1;
         int last = t->step == stop;
         if ((t->cfg.val_every > 0 && t->step % t->cfg.val_every == 0) ||
             (last && t->step == t->cfg.steps)) {
-            if (trainer_validate(t, err))
+            if (trainer_validate_watched(t, err))
                 return -1;
         }
         if ((t->cfg.ckpt_every > 0 && t->step % t->cfg.ckpt_every == 0) || last) {
-            if (trainer_save(t, err))
+            if (trainer_save_watched(t, err))
                 return -1;
         }
     }
@@ -78,12 +80,15 @@ int train_run(const struct train_config *cfg, int argc, char **argv, int first_a
     if (rc == 0) {
         describe_run(&t);
         snprintf(res->out_dir, sizeof res->out_dir, "%s", t.out_dir);
+        res->has_val_data = trainer_has_val_data(&t);
         if (t.step >= t.cfg.steps)
             trainer_log_event(&t, "note", "the run already reached --steps; nothing to do "
                                           "(raise --steps to continue it)");
         rc = run_loop(&t, res, err);
         if (rc == 0 && t.step == t.cfg.steps)
             rc = trainer_export_model(&t, err);
+        if (rc == 0)
+            rc = trainer_log_check(&t, err);
     }
     trainer_teardown(&t);
     return rc;

@@ -23,6 +23,7 @@ struct train_result {
     long steps_done;       /* optimizer steps completed in total */
     double last_loss;      /* unweighted mean per-sample loss of the last step */
     double last_val_loss;  /* mean over domains of the last validation (NaN if none) */
+    int has_val_data;      /* 0: the data has no validation split at all */
     char out_dir[OPT_STRING_MAX];
 };
 

@@ -3,7 +3,7 @@
  *
  * Each rank describes its run as a list of items (label, value): one per
  * setting that defines the computation, and the data's vocabulary, domains
- * and shards (name, size, a hash of the first and last tokens). The ranks
+ * and shards (name, size, a hash of every token). The ranks
  * exchange a hash per item, find the first item in which some rank differs
  * from rank 0, and exchange that item's value text, so the message names the
  * setting or shard and both values. Two small collectives, whatever the
@@ -72,6 +72,17 @@ static void shortest_double(double v, char *buf, size_t cap)
 static int describe_settings(const struct trainer *t, struct items *l)
 {
     for (const struct opt_spec *s = train_options(); s->name; s++) {
+        if (s->help && !strcmp(s->name, "init-from")) {
+            /* where the file is may differ, whether there is one may not: rank 0
+             * sends its parameters, so a rank's file would be ignored */
+            struct item *it = add(l);
+            if (!it)
+                return -1;
+            snprintf(it->label, sizeof it->label, "--init-from");
+            snprintf(it->value, sizeof it->value, "%s",
+                     t->cfg.init_from[0] ? "(a model file)" : "(not given: random weights)");
+            continue;
+        }
         if (!s->help || is_per_rank(s->name))
             continue;
         struct item *it = add(l);
@@ -126,16 +137,14 @@ static int describe_data(const struct trainer *t, struct items *l)
     snprintf(it->value, sizeof it->value, "%d", dataset_num_shards(ds));
     for (int i = 0; i < dataset_num_shards(ds); i++) {
         const struct dataset_shard *s = dataset_shard_at(ds, i);
-        size_t n = s->shard.n, edge = n < 64 ? n : 64;
-        uint64_t h = fnv1a64_update(FNV1A64_INIT, s->shard.tokens, edge * sizeof(uint16_t));
-        h = fnv1a64_update(h, s->shard.tokens + (n - edge), edge * sizeof(uint16_t));
         if (!(it = add(l)))
             return -1;
         snprintf(it->label, sizeof it->label, "shard %d", i);
-        snprintf(it->value, sizeof it->value, "%.300s (%s, domain '%.64s'): %zu tokens, first/last "
-                                              "tokens hash %016llx",
+        snprintf(it->value, sizeof it->value, "%.300s (%s, domain '%.64s'): %zu tokens, content "
+                                              "hash %016llx",
                  base_name(s->shard.path), s->split == DATA_TRAIN ? "train" : "val",
-                 dataset_domain_name(ds, s->domain), n, (unsigned long long)h);
+                 dataset_domain_name(ds, s->domain), s->shard.n,
+                 (unsigned long long)s->shard.hash);
     }
     return 0;
 }

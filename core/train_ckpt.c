@@ -107,6 +107,12 @@ int trainer_save(struct trainer *t, struct herr *err)
     char *config = malloc(config_cap);
     unsigned char rw[RW_STATE_SERIAL_SIZE];
     size_t rw_len = rw_state_serialize(&t->rwstate, rw, sizeof rw);
+    char *data = NULL;
+    size_t data_len = 0;
+    if (trainer_data_record(t, &data, &data_len, err)) {
+        ckpt_meta_free(&meta);
+        return herr_wrap(err, "checkpoint %s: ", path);
+    }
     size_t P = t->model.num_params;
     struct device_stream sp = { t->be, t->model.params }, sm = { t->be, t->opt.m },
                          sv = { t->be, t->opt.v };
@@ -127,12 +133,14 @@ int trainer_save(struct trainer *t, struct herr *err)
             ckpt_writer_add_stream(w, "adam_v", P * sizeof(float),
                                    t->zero1 ? produce_from_rounds : produce_from_device,
                                    t->zero1 ? (void *)&rv : (void *)&sv, err) ||
-            ckpt_writer_add_copy(w, "reweight", rw, rw_len, err))
+            ckpt_writer_add_copy(w, "reweight", rw, rw_len, err) ||
+            ckpt_writer_add_copy(w, "data", data, data_len, err))
             ckpt_writer_abort(w);
         else
             rc = ckpt_writer_commit(w, err);
     }
     free(config);
+    free(data);
     ckpt_meta_free(&meta);
     if (rc == 0)
         rc = ckpt_dir_set_latest(t->out_dir, path, err);
@@ -143,7 +151,7 @@ int trainer_save(struct trainer *t, struct herr *err)
     char detail[2 * OPT_STRING_MAX];
     snprintf(detail, sizeof detail, "saved %s", path);
     trainer_log_event(t, "checkpoint", detail);
-    return 0;
+    return trainer_log_check(t, err);
 }
 
 int trainer_read_recorded_config(const char *dir, struct train_config *recorded, int *ranks,
@@ -247,9 +255,9 @@ static int read_head(struct trainer *t, struct ckpt_reader *r, const char *path,
     uint64_t fp;
     if (ckpt_meta_get_u64(meta, "data_fingerprint", &fp, err))
         return herr_wrap(err, "checkpoint %s: ", path);
-    if (fp != dataset_fingerprint(t->ds))
-        return herr_set(err, "checkpoint %s was trained on different data than %s now holds "
-                             "(its content or shard sizes changed)", path, t->cfg.data);
+    /* (checkpoints of heft before content hashes hold the older fingerprint) */
+    if (fp != dataset_fingerprint(t->ds) && fp != dataset_fingerprint_v1(t->ds))
+        return trainer_data_mismatch(t, r, path, err);
     if (ckpt_meta_get_int(meta, "step", &h->step, err) ||
         ckpt_meta_get_int(meta, "adam_t", &h->adam_t, err) ||
         ckpt_meta_get_u64(meta, "data_epoch", &h->epoch, err) ||
@@ -299,6 +307,29 @@ static int restore_section(struct trainer *t, struct ckpt_reader *r, const char 
     return 0;
 }
 
+/* The counters a run does arithmetic with must be in the range a run can
+ * reach (--steps is at most 1e12, one Adam update per step): a checkpoint
+ * whose checksums hold but whose numbers do not (made by hand, or by another
+ * program) is refused instead of overflowing a counter. */
+#define MAX_STEPS 1000000000000LL
+
+static int check_head_ranges(const struct restore_head *h, const char *path, struct herr *err)
+{
+    if (h->step < 0 || h->step > MAX_STEPS)
+        return herr_set(err, "checkpoint %s: step %lld is out of range [0, %lld]", path,
+                        (long long)h->step, MAX_STEPS);
+    if (h->adam_t < 0 || h->adam_t > h->step)
+        return herr_set(err, "checkpoint %s: Adam's update count %lld is out of range [0, step "
+                             "%lld]", path, (long long)h->adam_t, (long long)h->step);
+    if (h->epoch > (uint64_t)MAX_STEPS)
+        return herr_set(err, "checkpoint %s: data epoch %llu is out of range [0, %lld]", path,
+                        (unsigned long long)h->epoch, MAX_STEPS);
+    if (h->rw_len > RW_STATE_SERIAL_SIZE)
+        return herr_set(err, "checkpoint %s: reweighting state of %llu bytes (at most %d)", path,
+                        (unsigned long long)h->rw_len, RW_STATE_SERIAL_SIZE);
+    return 0;
+}
+
 /* Everything a step depends on; rank 0 reads, every rank applies. */
 static int restore_all(struct trainer *t, struct ckpt_reader *r, const char *path,
                        struct herr *err)
@@ -311,12 +342,16 @@ static int restore_all(struct trainer *t, struct ckpt_reader *r, const char *pat
         int rc = ckpt_reader_read_alloc(r, "meta", &meta, &len, err);
         if (rc == 0)
             rc = read_head(t, r, path, meta, &h, err);
+        if (rc == 0)
+            rc = trainer_data_verify(t, r, err);
         free(meta);
         if (rc)
             return -1; /* the front end ends the job; the others stop in the broadcast */
     }
     if (comm_bcast(t->comm, &h, sizeof h, 0, err))
         return herr_wrap(err, "checkpoint %s: ", path);
+    if (check_head_ranges(&h, path, err))
+        return -1;
     if (rw_state_deserialize(&t->rwstate, h.rw, (size_t)h.rw_len, err))
         return herr_wrap(err, "checkpoint %s, reweighting state: ", path);
     struct loader_pos pos = { h.epoch, h.row };

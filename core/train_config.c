@@ -48,6 +48,9 @@ static const struct opt_spec options[] = {
     { "beta2", OPT_DOUBLE, F(beta2), 0, 0.999999, "X", "AdamW beta2" },
     { "adam-eps", OPT_DOUBLE, F(adam_eps), 1e-30, 1, "X", "AdamW epsilon" },
     { "grad-clip", OPT_DOUBLE, F(grad_clip), 0, 1e12, "X", "max gradient norm (0 = off)" },
+    { "loss-guard", OPT_DOUBLE, F(loss_guard), 0, 1e6, "F",
+      "stop a diverging run: loss above F x ln(vocab) after the warm-up, or not finite "
+      "(0: only not finite)" },
     OPT_HEADING("Reweighting (docs/REWEIGHTING.md)"),
     { "reweight", OPT_STRING, F(reweight), 1, 0, "NAME",
       "uniform linupper quadratic extremes linear infobatch topq dro" },
@@ -95,8 +98,9 @@ static const struct opt_spec options[] = {
     OPT_HEADING("Parallel (mpiexec -n W heft train ...)"),
     { "zero1", OPT_FLAG, F(zero1), 0, 1, NULL,
       "shard the optimizer state across ranks (ZeRO-1): 8 bytes/parameter become 8/W" },
-    { "comm-timeout", OPT_DOUBLE, F(comm_timeout), 0, 1e9, "S",
-      "end the job when a collective waits longer than S seconds for a hung rank (0 = never)" },
+    { "comm-timeout", OPT_DOUBLE, F(comm_timeout), -1, 1e9, "S",
+      "end the job when a collective waits longer than S seconds for a hung rank (0 = never; "
+      "-1 = auto: 20 s + 2 x the longest recent step, 600 s at start-up and checkpoints)" },
     OPT_HEADING("Output"),
     { "trace", OPT_STRING, F(trace), 1, 0, "FILE",
       "write every step's global losses, token counts, domains and weights (%.17g JSONL)" },
@@ -125,6 +129,7 @@ void train_config_default(struct train_config *c)
     c->beta2 = 0.95;
     c->adam_eps = 1e-8;
     c->grad_clip = 1.0;
+    c->loss_guard = 3.0;
     strcpy(c->reweight, "uniform");
     c->r = 0.4;
     c->rw_warmup = 0;
@@ -142,9 +147,8 @@ void train_config_default(struct train_config *c)
     c->val_every = 100;
     c->val_batches = 8;
     c->log_every = 10;
-    /* long enough for rank 0 to save a multi-GB checkpoint while the others
-     * wait at the next step's first collective */
-    c->comm_timeout = 600;
+    /* auto (core/train_guard.c): follows the measured step time */
+    c->comm_timeout = -1;
 }
 
 int train_config_validate(const struct train_config *c, struct herr *err)
@@ -157,6 +161,9 @@ int train_config_validate(const struct train_config *c, struct herr *err)
     if (c->shape.max_seq_len && c->seq > c->shape.max_seq_len)
         return herr_set(err, "--seq %d is longer than --max-seq-len %d", c->seq,
                         c->shape.max_seq_len);
+    if (c->comm_timeout < 0 && c->comm_timeout != -1)
+        return herr_set(err, "--comm-timeout %g: give seconds, 0 (never) or -1 (auto)",
+                        c->comm_timeout);
     if ((double)c->batch * c->seq > 1e9)
         return herr_set(err, "--batch %d x --seq %d is absurdly large", c->batch, c->seq);
     return 0;

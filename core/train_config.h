@@ -25,6 +25,7 @@ struct train_config {
     long warmup;
     char schedule[OPT_STRING_MAX];
     double weight_decay, beta1, beta2, adam_eps, grad_clip;
+    double loss_guard; /* stop when the loss exceeds loss_guard x ln(V) after warm-up */
     /* reweighting */
     char reweight[OPT_STRING_MAX];
     double r;
@@ -50,7 +51,7 @@ struct train_config {
     int zero1;           /* optimizer state sharded over ranks */
     char recompute[OPT_STRING_MAX]; /* none, attn, layer (models/model_config.h) */
     int attn_chunk;                 /* rows per attention pass when recomputing; 0 = auto */
-    double comm_timeout; /* seconds a collective may wait; 0 = for ever */
+    double comm_timeout; /* seconds a collective may wait; 0 = for ever; -1 = auto */
     char trace[OPT_STRING_MAX]; /* per-sample trace file (rank 0); "" = none */
     int quiet;
     int force;

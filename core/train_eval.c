@@ -38,9 +38,17 @@ void trainer_val_free(struct trainer *t)
     t->val = NULL;
 }
 
+int trainer_has_val_data(const struct trainer *t)
+{
+    return dataset_num_windows(t->ds, DATA_VAL, -1, t->cfg.seq) > 0;
+}
+
 int trainer_validate(struct trainer *t, struct herr *err)
 {
     const int B = t->cfg.batch, T = t->cfg.seq, D = t->num_domains;
+    /* no validation split at all: nothing to report (the start said so) */
+    if (!trainer_has_val_data(t))
+        return 0;
     double sums[2 * DATASET_MAX_DOMAINS] = { 0 }; /* loss sum, token count per domain */
     for (int d = 0; d < D; d++) {
         struct val_iter *it = &t->val[d];
@@ -81,5 +89,5 @@ int trainer_validate(struct trainer *t, struct herr *err)
      * in the validation split does not decide the figure */
     t->last_val_loss = counted ? mean / counted : NAN;
     trainer_log_val(t, loss, tokens);
-    return 0;
+    return trainer_log_check(t, err);
 }

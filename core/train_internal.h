@@ -12,6 +12,7 @@
 #include "core/dataset.h"
 #include "core/loader.h"
 #include "core/optim.h"
+#include "core/run_lock.h"
 #include "core/train.h"
 #include "core/val_iter.h"
 #include "models/model.h"
@@ -84,12 +85,17 @@ struct trainer {
 
     /* output */
     char out_dir[OPT_STRING_MAX];
+    struct run_lock lock; /* rank 0: OUT is this run's (core/train_rundir.c) */
+    char out_note[1024];  /* what claiming OUT found, logged as a note ("" if nothing) */
     FILE *metrics; /* rank 0 */
     FILE *trace;   /* rank 0, --trace */
+    char log_error[768]; /* the first failed write of metrics, trace or progress ("" if none):
+                            the run stops at the next check (trainer_log_check) */
     double gemm_gflops; /* measured at start-up, for MFU */
     int mfu_stale;      /* a step beat that rate: it was measured while the machine was
                            busier, so MFU is no longer reported (null in the metrics) */
     long tokens_per_step;
+    double step_s_recent; /* decaying maximum of step times (auto --comm-timeout) */
 };
 
 /* train_setup.c */
@@ -148,6 +154,8 @@ void trainer_trace_step(struct trainer *t, const struct step_report *rep);
 int trainer_val_setup(struct trainer *t, struct herr *err);
 void trainer_val_free(struct trainer *t);
 int trainer_validate(struct trainer *t, struct herr *err);
+/* Whether any domain has validation windows. */
+int trainer_has_val_data(const struct trainer *t);
 
 /* train_log.c */
 int trainer_log_open(struct trainer *t, int resumed, struct herr *err);
@@ -156,6 +164,45 @@ void trainer_log_step(struct trainer *t, const struct step_report *rep);
 void trainer_log_val(struct trainer *t, const double *dom_loss, const double *dom_tokens);
 void trainer_log_event(struct trainer *t, const char *event, const char *detail);
 double trainer_now(void);
+/* Records the first failed write (what: "metrics file X"; errnum 0 for a line
+ * too long); later writes are skipped. */
+void trainer_log_failed(struct trainer *t, const char *what, int errnum);
+/* -1 with a message when a write of the run's logs failed: the caller stops
+ * before its next checkpoint, so the last one stays as it was. */
+int trainer_log_check(struct trainer *t, struct herr *err);
+
+/* train_guard.c */
+/* After each step (rank 0's logs, every rank's checks): stops the run when a
+ * log write failed (trainer_log_check) or the run diverged; sets the
+ * collective watchdog's limit from the step times (--comm-timeout -1). */
+int trainer_after_step(struct trainer *t, const struct step_report *rep, struct herr *err);
+/* The watchdog's limit for waits that are not a step's: start-up, resume,
+ * validation, checkpoints (--comm-timeout, or 600 s when it is auto). */
+void trainer_watch_long(struct trainer *t);
+/* Validation and checkpoints under that limit; a checkpoint ends with a
+ * barrier, so that the ranks wait for rank 0's write there rather than in
+ * the next step, under the step limit. */
+int trainer_validate_watched(struct trainer *t, struct herr *err);
+int trainer_save_watched(struct trainer *t, struct herr *err);
+
+/* train_rundir.c */
+/* Rank 0 locks OUT (refusing a directory another heft holds) and deletes the
+ * temporary files interrupted writes left there. */
+int trainer_claim_out_dir(struct trainer *t, int argc, char **argv, int first_arg,
+                          struct herr *err);
+void trainer_release_out_dir(struct trainer *t);
+
+/* train_datacheck.c */
+struct ckpt_reader;
+/* The "data" section of a checkpoint: the shards this run trains on. */
+int trainer_data_record(const struct trainer *t, char **text, size_t *len, struct herr *err);
+/* Sets a message naming how this run's data differs from the checkpoint's
+ * (its "data" section) and returns -1. */
+int trainer_data_mismatch(const struct trainer *t, struct ckpt_reader *r, const char *path,
+                          struct herr *err);
+/* Reads the checkpoint's "data" section (if any), so that a damaged one is
+ * refused like any other section. */
+int trainer_data_verify(const struct trainer *t, struct ckpt_reader *r, struct herr *err);
 
 /* train_ckpt.c */
 int trainer_save(struct trainer *t, struct herr *err);

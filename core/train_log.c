@@ -1,16 +1,105 @@
 /* core/train_log.c — what a run reports: one JSON line per step and per
  * validation in OUT/metrics.jsonl (rank 0), and a progress line for people. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "core/ckpt_dir.h"
 #include "core/gemm_rate.h"
 #include "core/jsonl.h"
 #include "core/train_internal.h"
 
 double trainer_now(void) { return gemm_rate_clock(); }
+
+void trainer_log_failed(struct trainer *t, const char *what, int errnum)
+{
+    if (t->log_error[0])
+        return;
+    snprintf(t->log_error, sizeof t->log_error, "writing %.600s: %s", what,
+             errnum ? strerror(errnum) : "line too long");
+}
+
+int trainer_log_check(struct trainer *t, struct herr *err)
+{
+    if (!t->log_error[0])
+        return 0;
+    char latest[OPT_STRING_MAX + 64];
+    struct herr none;
+    if (ckpt_resolve(t->out_dir, latest, sizeof latest, &none) != 0)
+        return herr_set(err, "%s; stopped after step %ld, before any checkpoint", t->log_error,
+                        t->step);
+    return herr_set(err, "%s; stopped after step %ld, before its checkpoint: %s is intact "
+                         "(resume with --resume %s once the disk has room)",
+                    t->log_error, t->step, latest, t->out_dir);
+}
+
+/* Writes a finished line to the metrics file. Unbuffered, so a failed write
+ * leaves nothing pending; what part of the line reached the file is cut off
+ * again, so the file stays whole JSON lines. */
+static void emit(struct trainer *t, struct jsonl *j)
+{
+    if (!t->metrics || t->log_error[0])
+        return;
+    off_t at = ftello(t->metrics);
+    errno = 0;
+    if (jsonl_end(j, t->metrics) == 0)
+        return;
+    int e = j->overflow ? 0 : errno ? errno : EIO;
+    char what[OPT_STRING_MAX + 48];
+    snprintf(what, sizeof what, "metrics file %s/metrics.jsonl", t->out_dir);
+    trainer_log_failed(t, what, e);
+    clearerr(t->metrics);
+    if (at >= 0 && ftruncate(fileno(t->metrics), at) == 0)
+        fseeko(t->metrics, at, SEEK_SET);
+}
+
+/* Flushes a progress line; a failure stops the run like one of the metrics. */
+static void progress_done(struct trainer *t)
+{
+    if (fflush(t->progress) != 0 || ferror(t->progress)) {
+        trainer_log_failed(t, "progress lines (stdout)", errno ? errno : EIO);
+        t->progress = NULL;
+    }
+}
+
+/* A run killed in the middle of a metrics line left part of it: cut it off
+ * before appending, so every line stays one JSON object. Returns the bytes
+ * dropped. */
+static long drop_partial_line(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    long dropped = 0;
+    char c = '\n';
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        pread(fd, &c, 1, st.st_size - 1) == 1 && c != '\n') {
+        off_t end = st.st_size, keep = 0;
+        char buf[4096];
+        while (end > 0 && !keep) {
+            off_t from = end > (off_t)sizeof buf ? end - (off_t)sizeof buf : 0;
+            ssize_t n = pread(fd, buf, (size_t)(end - from), from);
+            if (n <= 0)
+                break;
+            for (ssize_t i = n - 1; i >= 0; i--)
+                if (buf[i] == '\n') {
+                    keep = from + i + 1;
+                    break;
+                }
+            end = from;
+        }
+        if (ftruncate(fd, keep) == 0)
+            dropped = (long)(st.st_size - keep);
+    }
+    close(fd);
+    return dropped;
+}
 
 int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
 {
@@ -22,9 +111,11 @@ int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
     snprintf(path, sizeof path, "%s/metrics.jsonl", t->out_dir);
     /* a resumed run appends: the file then holds the whole run's history, with
      * a "resume" event where it continued */
+    long dropped = resumed ? drop_partial_line(path) : 0;
     t->metrics = fopen(path, resumed ? "a" : "w");
     if (!t->metrics)
         return herr_set(err, "opening metrics file %s: %s", path, strerror(errno));
+    setvbuf(t->metrics, NULL, _IONBF, 0);
     struct jsonl j;
     jsonl_begin(&j);
     jsonl_str(&j, "type", resumed ? "resume" : "start");
@@ -54,13 +145,28 @@ int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
     for (int d = 0; d < t->num_domains; d++)
         jsonl_int(&j, dataset_domain_name(t->ds, d), d);
     jsonl_close(&j);
-    jsonl_end(&j, t->metrics);
+    emit(t, &j);
+    if (t->out_note[0])
+        trainer_log_event(t, "note", t->out_note);
+    if (!trainer_has_val_data(t)) {
+        char note[OPT_STRING_MAX + 200];
+        snprintf(note, sizeof note, "%s has no validation data (no shard is in the val split: "
+                 "llm.c shards named *_val*, or 'shard val' lines in dataset.txt), so no "
+                 "validation loss is reported", t->cfg.data);
+        trainer_log_event(t, "note", note);
+    }
+    if (dropped > 0) {
+        char note[160];
+        snprintf(note, sizeof note, "metrics.jsonl ended in part of a line (an interrupted "
+                 "write): %ld bytes dropped", dropped);
+        trainer_log_event(t, "note", note);
+    }
     if (t->progress && t->world > 1) {
         fprintf(t->progress, "heft: %s; optimizer state %s\n", comm_describe(t->comm),
                 t->zero1 ? "sharded over the ranks (ZeRO-1)" : "whole on every rank");
-        fflush(t->progress);
+        progress_done(t);
     }
-    return 0;
+    return trainer_log_check(t, err);
 }
 
 /* Peak resident memory of this process so far, MiB (getrusage: KiB on Linux). */
@@ -83,7 +189,7 @@ void trainer_log_close(struct trainer *t)
         jsonl_str(&j, "type", "end");
         jsonl_int(&j, "step", t->step);
         jsonl_num(&j, "peak_rss_mib", peak_rss_mib());
-        jsonl_end(&j, t->metrics);
+        emit(t, &j);
         fclose(t->metrics);
     }
     t->metrics = NULL;
@@ -162,7 +268,7 @@ void trainer_log_step(struct trainer *t, const struct step_report *r)
             jsonl_close(&j);
         }
         jsonl_close(&j);
-        jsonl_end(&j, t->metrics);
+        emit(t, &j);
     }
     long done = r->step + 1;
     if (t->progress && (done % t->cfg.log_every == 0 || done == 1 || done == t->cfg.steps)) {
@@ -179,7 +285,7 @@ void trainer_log_step(struct trainer *t, const struct step_report *r)
         if (strcmp(t->cfg.reweight, "uniform") != 0)
             fprintf(t->progress, " | ESS %.2f wmax %.2f", r->rw.ess, r->rw.w_max);
         fprintf(t->progress, " | ETA %s\n", eta);
-        fflush(t->progress);
+        progress_done(t);
     }
 }
 
@@ -196,7 +302,7 @@ void trainer_log_val(struct trainer *t, const double *loss, const double *tokens
             if (tokens[d] > 0)
                 jsonl_num(&j, dataset_domain_name(t->ds, d), loss[d]);
         jsonl_close(&j);
-        jsonl_end(&j, t->metrics);
+        emit(t, &j);
     }
     if (t->progress) {
         fprintf(t->progress, "val  step %ld | loss %.4f |", t->step, t->last_val_loss);
@@ -204,7 +310,7 @@ void trainer_log_val(struct trainer *t, const double *loss, const double *tokens
             if (tokens[d] > 0)
                 fprintf(t->progress, " %s %.3f", dataset_domain_name(t->ds, d), loss[d]);
         fprintf(t->progress, "\n");
-        fflush(t->progress);
+        progress_done(t);
     }
 }
 
@@ -216,10 +322,10 @@ void trainer_log_event(struct trainer *t, const char *event, const char *detail)
         jsonl_str(&j, "type", event);
         jsonl_int(&j, "step", t->step);
         jsonl_str(&j, "detail", detail);
-        jsonl_end(&j, t->metrics);
+        emit(t, &j);
     }
     if (t->progress) {
         fprintf(t->progress, "%s: %s\n", event, detail);
-        fflush(t->progress);
+        progress_done(t);
     }
 }

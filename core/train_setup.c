@@ -21,8 +21,7 @@
 static const char *const resume_may_change[] = {
     "backend", "device", "threads", "out", "resume", "ckpt-every", "keep", "val-every",
     "val-batches", "log-every", "quiet", "force", "stop-after", "steps", "zero1", "recompute",
-    "attn-chunk",
-    "comm-timeout", "trace", NULL,
+    "attn-chunk", "comm-timeout", "trace", "loss-guard", NULL,
 };
 
 static int may_change_on_resume(const char *name)
@@ -295,12 +294,12 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     t->progress = t->rank == 0 && !cfg->quiet ? progress : NULL;
     t->last_val_loss = NAN;
     int resumed = cfg->resume[0] != '\0';
-    comm_set_timeout(comm, cfg->comm_timeout);
+    trainer_watch_long(t);
     if (resumed && merge_resume_config(&t->cfg, cfg->resume, argc, argv, first_arg, comm, err))
         return -1;
     if (train_config_validate(&t->cfg, err))
         return -1;
-    comm_set_timeout(comm, t->cfg.comm_timeout);
+    trainer_watch_long(t);
     t->K = t->cfg.grad_accum;
 
     struct backend_options bo = { .name = t->cfg.backend, .device = t->cfg.device,
@@ -311,6 +310,8 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     int vocab_hint = t->cfg.vocab ? t->cfg.vocab : 50257;
     if (dataset_open(&t->ds, t->cfg.data, vocab_hint, err))
         return herr_wrap(err, "--data: ");
+    if (dataset_check_vocab_flag(t->ds, t->cfg.vocab, err))
+        return -1;
     t->num_domains = dataset_num_domains(t->ds);
 
     struct model_config mc;
@@ -351,6 +352,8 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     snprintf(t->out_dir, sizeof t->out_dir, "%s", t->cfg.out);
     if (t->rank == 0 && mkdir_p(t->out_dir, err))
         return -1;
+    if (trainer_claim_out_dir(t, argc, argv, first_arg, err))
+        return -1;
     if (!resumed && t->rank == 0 && trainer_check_fresh_out(t, err))
         return -1;
     if (resumed) {
@@ -376,6 +379,7 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
 void trainer_teardown(struct trainer *t)
 {
     trainer_log_close(t);
+    trainer_release_out_dir(t);
     trainer_val_free(t);
     if (t->ld)
         loader_destroy(t->ld);

@@ -93,5 +93,11 @@ void trainer_trace_step(struct trainer *t, const struct step_report *rep)
         put_double(f, v[i]);
     }
     fputs("}\n", f);
-    fflush(f);
+    if (fflush(f) != 0 || ferror(f)) {
+        char what[OPT_STRING_MAX + 16];
+        snprintf(what, sizeof what, "--trace %s", t->cfg.trace);
+        trainer_log_failed(t, what, errno ? errno : EIO);
+        fclose(f);
+        t->trace = NULL;
+    }
 }

@@ -86,6 +86,33 @@ expect_error "shape flag with --init-from" "--layers cannot be combined with --i
 expect_error "LLaMA flag on GPT-2" "--kv-heads: GPT-2 has no grouped-query" "$HEFT" train $TINY --kv-heads 1 --out "$SCRATCH/o15"
 expect_error "kv heads not dividing heads" "num_kv_heads 3 must divide num_heads 4" "$HEFT" train --model llama-tiny --kv-heads 3 $RUNOPTS --out "$SCRATCH/o16"
 
+# ---- only regular files are read (a FIFO would block, a directory or device is not data)
+mkfifo "$SCRATCH/fifo"
+T="timeout 60" # on failure a FIFO blocks: the case fails instead of hanging the suite
+expect_error "FIFO as --data" "fifo: is a FIFO, not a regular file" \
+  $T "$HEFT" train $TINY --data "$SCRATCH/fifo" --out "$SCRATCH/o14"
+expect_error "FIFO as --init-from" "fifo: is a FIFO, not a regular file" \
+  $T "$HEFT" train $RUNOPTS --init-from "$SCRATCH/fifo" --out "$SCRATCH/o15"
+expect_error "FIFO as --config" "config file .*fifo: is a FIFO, not a regular file" \
+  $T "$HEFT" train --config "$SCRATCH/fifo"
+expect_error "FIFO as --resume" "fifo: is a FIFO, not a regular file" \
+  $T "$HEFT" train --resume "$SCRATCH/fifo"
+expect_error "FIFO as heft weights' input" "fifo: is a FIFO, not a regular file" \
+  $T "$HEFT" weights "$SCRATCH/fifo"
+expect_error "a directory as --config" "config file .*: is a directory, not a regular file" \
+  $T "$HEFT" train --config "$SCRATCH"
+expect_error "a directory as --init-from" "is a directory, not a regular file" \
+  $T "$HEFT" train $RUNOPTS --init-from "$SCRATCH" --out "$SCRATCH/o16"
+expect_error "/dev/zero as heft weights' input" "/dev/zero: is a character device" \
+  $T "$HEFT" weights /dev/zero
+expect_error "/dev/zero as --data" "/dev/zero: is a character device" \
+  $T "$HEFT" train $TINY --data /dev/zero --vocab 257 --out "$SCRATCH/o17"
+expect_error "/dev/zero on heft weights' stdin" "line 1 is longer than .* or holds a NUL byte" \
+  sh -c 'timeout 60 "$0" weights </dev/zero' "$HEFT"
+printf 'batch = 4\000\n' >"$SCRATCH/nul.conf"
+expect_error "a config file with a NUL byte" "nul.conf:1: holds a NUL byte" \
+  "$HEFT" train --config "$SCRATCH/nul.conf"
+
 # the run that was refused must not have been touched
 cmp -s "$ckpt" "$(ls "$SCRATCH"/run/ckpt_*.heft | head -n 1)" && pass "refused runs left the checkpoint intact" ||
   fail "a refused run changed $ckpt"

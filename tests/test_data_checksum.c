@@ -119,6 +119,31 @@ START_TEST(test_prng_deterministic)
 }
 END_TEST
 
+START_TEST(test_xxh64_vectors)
+{
+    /* the vectors of xxHash's ports (cespare/xxhash): 63 bytes reach every path */
+    static const struct { const char *in; uint64_t want; } v[] = {
+        { "", 0xef46db3751d8e999ULL },     { "a", 0xd24ec4f1a98c6e5bULL },
+        { "as", 0x1c330fb2d66be179ULL },   { "asd", 0x631c37ce72a97393ULL },
+        { "asdf", 0x415872f599cea71eULL },
+        { "Call me Ishmael. Some years ago--never mind how long precisely-",
+          0x02a2e85470d6fd96ULL },
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        size_t n = strlen(v[i].in);
+        ck_assert_uint_eq(xxh64_of(v[i].in, n), v[i].want);
+        /* streamed in every chunk size: the same digest */
+        for (size_t chunk = 1; chunk <= n; chunk++) {
+            struct xxh64 s;
+            xxh64_init(&s);
+            for (size_t at = 0; at < n; at += chunk)
+                xxh64_update(&s, v[i].in + at, n - at < chunk ? n - at : chunk);
+            ck_assert_uint_eq(xxh64_digest(&s), v[i].want);
+        }
+    }
+}
+END_TEST
+
 static Suite *checksum_suite(void)
 {
     Suite *s = suite_create("data_checksum");
@@ -127,6 +152,7 @@ static Suite *checksum_suite(void)
     tcase_add_test(tc, test_crc32_matches_bitwise);
     tcase_add_test(tc, test_crc32_incremental);
     tcase_add_test(tc, test_fnv1a64_vectors);
+    tcase_add_test(tc, test_xxh64_vectors);
     tcase_add_test(tc, test_splitmix64_vector);
     tcase_add_test(tc, test_prng_below_range_and_spread);
     tcase_add_test(tc, test_prng_deterministic);

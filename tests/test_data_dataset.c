@@ -103,7 +103,7 @@ START_TEST(test_manifest)
     const struct dataset_shard *s = dataset_shard_at(ds, 2);
     ck_assert_int_eq(s->split, DATA_VAL);
     ck_assert_int_eq(s->domain, 0);
-    ck_assert_uint_eq(s->shard.tokens[0], TEST_SHARD_BASE(2));
+    ck_assert_uint_eq(shard_token_at(&s->shard, 0), TEST_SHARD_BASE(2));
     ck_assert_ptr_null(dataset_shard_at(ds, 3));
 
     /* The manifest file itself names the same dataset. */
@@ -260,6 +260,21 @@ START_TEST(test_32bit_shards)
     ck_assert_msg_has(err.msg, "token 8", "id 128256");
     window_index_free(&wi);
     dataset_close(ds);
+    /* a shard's last, partial window: its ids fit the inputs buffer whole */
+    ck_assert_int_eq(shard_writer_open_width(&w, path, 4, &err), 0);
+    ck_assert_int_eq(shard_writer_append32(&w, tok, 6, &err), 0);
+    ck_assert_int_eq(shard_writer_commit(&w, &err), 0);
+    ck_assert_msg(dataset_open(&ds, dir, 0, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(window_index_build(&wi, ds, DATA_TRAIN, -1, 4, &err), 0);
+    ck_assert_uint_eq(window_index_count(&wi), 2);
+    ck_assert_int_eq(window_index_fill(&wi, 1, in, tg, &dom, &err), 1);
+    const int32_t last_in[4] = {5, 6, 128000, 128000}, last_tg[4] = {6, -1, -1, -1};
+    for (int t = 0; t < 4; t++) {
+        ck_assert_int_eq(in[t], last_in[t]);
+        ck_assert_int_eq(tg[t], last_tg[t]);
+    }
+    window_index_free(&wi);
+    dataset_close(ds);
 }
 END_TEST
 
@@ -291,9 +306,9 @@ START_TEST(test_glob)
     ck_assert_uint_eq(dataset_num_tokens(ds, DATA_TRAIN, -1), 70);
     ck_assert_uint_eq(dataset_num_tokens(ds, DATA_VAL, -1), 20);
     /* Sorted by name: train_000001, train_000002, val_000000. */
-    ck_assert_uint_eq(dataset_shard_at(ds, 0)->shard.tokens[0], 100);
-    ck_assert_uint_eq(dataset_shard_at(ds, 1)->shard.tokens[0], 300);
-    ck_assert_uint_eq(dataset_shard_at(ds, 2)->shard.tokens[0], 200);
+    ck_assert_uint_eq(shard_token_at(&dataset_shard_at(ds, 0)->shard, 0), 100);
+    ck_assert_uint_eq(shard_token_at(&dataset_shard_at(ds, 1)->shard, 0), 300);
+    ck_assert_uint_eq(shard_token_at(&dataset_shard_at(ds, 2)->shard, 0), 200);
     ck_assert_int_eq(dataset_shard_at(ds, 2)->split, DATA_VAL);
     dataset_close(ds);
 

@@ -2,6 +2,8 @@
 #define _XOPEN_SOURCE 700
 #include "tests/test_data_util.h"
 
+#include "core/shard.h"
+
 #include <dirent.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -142,4 +144,21 @@ int run_suite(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? 0 : 1;
+}
+
+unsigned shard_token_at(const struct shard *sh, size_t i)
+{
+    uint32_t v = 0;
+    struct herr err;
+    ck_assert_msg(shard_read(sh, i, 1, &v, &err) == 0, "%s", err.msg);
+    return v;
+}
+
+uint32_t *shard_all_tokens(const struct shard *sh)
+{
+    uint32_t *v = malloc((sh->n ? sh->n : 1) * sizeof *v);
+    struct herr err;
+    ck_assert_ptr_nonnull(v);
+    ck_assert_msg(shard_read(sh, 0, sh->n, v, &err) == 0, "%s", err.msg);
+    return v;
 }

@@ -37,6 +37,12 @@ int dir_entries(const char *dir);
 /* Number of entries whose name contains `needle`. */
 int dir_entries_matching(const char *dir, const char *needle);
 
+/* Token i of a shard, and all its tokens (malloc'ed), read with shard_read
+ * (uint32 ids, whatever the shard's width). */
+struct shard;
+unsigned shard_token_at(const struct shard *sh, size_t i);
+uint32_t *shard_all_tokens(const struct shard *sh);
+
 /* Asserts that msg contains every one of the NULL-terminated needles. */
 #define ck_assert_msg_has(msg, ...) ck_assert_msg_has_impl((msg), __FILE__, __LINE__, __VA_ARGS__, (const char *)NULL)
 void ck_assert_msg_has_impl(const char *msg, const char *file, int line, ...);

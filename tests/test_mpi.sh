@@ -14,10 +14,11 @@
 #  3. A 2-rank run stopped and resumed continues bit for bit (with and
 #     without ZeRO-1); resuming on another rank count works at the same
 #     global batch and is refused, with a message, otherwise.
-#  4. Ranks started with different settings, data or --init-from models stop
-#     with a message naming the difference.
+#  4. Ranks started with different settings, data (same-size shards whose
+#     content differs too) or --init-from models stop with a message naming
+#     the difference; a rank whose config file is missing ends the job at once.
 #  5. A rank killed mid-run, or stopped (hung), ends the job with a message
-#     within 30 s.
+#     within 30 s, with --comm-timeout 3 and with the default (auto) limit.
 # Exits 77 (skipped) when heft is built without MPI or no mpiexec is found.
 set -u
 
@@ -211,6 +212,19 @@ expect_refusal "a rank with another --lr" "rank 1 was started with --lr 0.002 bu
 expect_refusal "a rank with other data" "rank 1 sees different data than rank 0: the number of domains is 2 on rank 1 but 5 on rank 0" \
     -n 1 "$HEFT" train $TINY --out "$WORK/disagree" : -n 1 "$HEFT" train $TINY --data builtin:arith,prose --out "$WORK/disagree"
 
+# same-size shards whose middle differs (tokens 1000..101000): the content hash tells
+if "$HEFT" prepare --builtin --out "$WORK/dsA" >/dev/null 2>&1 && cp -r "$WORK/dsA" "$WORK/dsB"; then
+    dd if="$WORK/dsA/train_code_000000.bin" of="$WORK/dsB/train_prose_000000.bin" \
+        bs=1 skip=3024 seek=3024 count=200000 conv=notrunc 2>/dev/null
+    # shellcheck disable=SC2086
+    expect_refusal "a rank whose shard has other content at the same size" \
+        "rank 1 sees different data than rank 0: shard 2 is train_prose_000000.bin (train, domain 'prose'): 640969 tokens, content hash" \
+        -n 1 "$HEFT" train $TINY --data "$WORK/dsA" --out "$WORK/disagree" : \
+        -n 1 "$HEFT" train $TINY --data "$WORK/dsB" --out "$WORK/disagree"
+else
+    fail "preparing the data for the content check"
+fi
+
 # a rank whose --init-from file holds another model (rank 0 sends the parameters)
 # shellcheck disable=SC2086
 if "$HEFT" train $TINY --layers 1 --steps 1 --out "$WORK/one-layer" >/dev/null 2>&1; then
@@ -218,8 +232,29 @@ if "$HEFT" train $TINY --layers 1 --steps 1 --out "$WORK/one-layer" >/dev/null 2
     expect_refusal "a rank with another --init-from model" "rank 1 builds the model gpt2 L=1" \
         -n 1 "$HEFT" train $RUN --init-from "$WORK/uniform-w1/model.bin" --out "$WORK/disagree" : \
         -n 1 "$HEFT" train $RUN --init-from "$WORK/one-layer/model.bin" --out "$WORK/disagree"
+    # a model file on one rank only: rank 0's random weights would be used without a word
+    # (rank 0 gives the file's shape as flags, which --init-from refuses on rank 1)
+    # shellcheck disable=SC2086
+    expect_refusal "--init-from on rank 1 only" \
+        "rank 1 was started with --init-from (a model file) but rank 0 with --init-from (not given: random weights)" \
+        -n 1 "$HEFT" train $TINY --layers 1 --out "$WORK/disagree" : \
+        -n 1 "$HEFT" train $RUN --init-from "$WORK/one-layer/model.bin" --out "$WORK/disagree"
 else
     fail "training the 1-layer model for the --init-from check"
+fi
+
+# a rank that fails before training, on its command line: the others must not wait
+# for it (they did, for ever, in MPI_Init when heft parsed its flags before it)
+start=$(date +%s)
+# shellcheck disable=SC2086
+expect_refusal "a rank whose --config file is missing" "config file .*missing.conf: cannot open" \
+    -n 1 timeout 60 "$HEFT" train $TINY --out "$WORK/disagree" : \
+    -n 1 timeout 60 "$HEFT" train $TINY --config "$WORK/missing.conf" --out "$WORK/disagree"
+took=$(($(date +%s) - start))
+if [ $took -gt 20 ]; then
+    fail "the job with a rank whose --config is missing took $took s to end (the others waited)"
+else
+    echo "ok   ... and the job ended after $took s"
 fi
 
 # ---- 5: a rank that dies or hangs ---------------------------------------------------
@@ -284,6 +319,8 @@ doomed_rank() {
 
 doomed_rank killed KILL "BAD TERMINATION\|Killed\|killed"
 doomed_rank hung STOP "comm-timeout" --comm-timeout 3
+# the default watchdog follows the step time: 20 s + 2 steps of a few ms
+doomed_rank hung-auto STOP "comm-timeout auto: 20 s + 2 x the longest recent step"
 
 if [ $FAILS -gt 0 ]; then
     echo "$FAILS check(s) failed (work directory kept: $WORK)"

@@ -272,7 +272,7 @@ static const struct {
     { { NULL }, "1 2\n1 2 1\n", "line 2 has a domain id but line 1 has none" },
     { { NULL }, "1 -2\n", "line 1: token count '-2'" },
     { { NULL }, "1 2 64\n", "line 1: domain id '64'" },
-    { { "/nonexistent/losses.txt" }, NULL, "cannot open '/nonexistent/losses.txt'" },
+    { { "/nonexistent/losses.txt" }, NULL, "/nonexistent/losses.txt: cannot open" },
     { { "a.txt", "b.txt" }, NULL, "more than one input file ('a.txt' and 'b.txt')" },
     { { "--step", "-3" }, "1\n", "step -3" },
     { { "--outlier-k", "-1" }, "1\n", "outlier_k = -1" },

@@ -543,7 +543,7 @@ START_TEST(test_prepare_32bit_vocabulary)
     const uint32_t want[] = {70001, 70000, ' ', 70000, ' ', 70000, 'c', ' ', 70000};
     ck_assert_uint_eq(sh->n, 9);
     for (int i = 0; i < 9; i++)
-        ck_assert_uint_eq(shard_token(sh, i), want[i]);
+        ck_assert_uint_eq(shard_token_at(sh, (size_t)i), want[i]);
     dataset_close(ds);
     tokenizer_free(t);
 }

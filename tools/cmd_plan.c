@@ -174,13 +174,30 @@ static void print_row(const struct plan_request *q, const struct plan *p)
            p->tokens_per_s);
 }
 
-/* Splits a comma-separated list in place; returns the number of items. */
-static int split(char *list, char **items, int cap)
+/* Splits a comma-separated list in place; returns the number of items, or
+ * -1 with a message for an empty item ("1,,2", "1,") or more than cap. */
+static int split(const char *flag, char *list, char **items, int cap)
 {
+    char shown[OPT_STRING_MAX];
+    snprintf(shown, sizeof shown, "%s", list);
     int n = 0;
-    for (char *tok = strtok(list, ","); tok && n < cap; tok = strtok(NULL, ","))
-        items[n++] = tok;
-    return n;
+    for (char *p = list;; n++) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*p) {
+            fprintf(stderr, "heft plan: %s '%s': item %d is empty\n", flag, shown, n + 1);
+            return -1;
+        }
+        if (n == cap) {
+            fprintf(stderr, "heft plan: %s '%s': more than %d items\n", flag, shown, cap);
+            return -1;
+        }
+        items[n] = p;
+        if (!comma)
+            return n + 1;
+        p = comma + 1;
+    }
 }
 
 /* The GEMM rate of the backend and the process's resident size before it. */
@@ -254,11 +271,9 @@ int cmd_plan(int argc, char **argv)
 static int plan_all(struct plan_settings *s, struct train_config *tc)
 {
     char *models[64], *ranks[64];
-    int nm = split(tc->model, models, 64), nr = split(s->ranks, ranks, 64);
-    if (nm == 0 || nr == 0) {
-        fprintf(stderr, "heft plan: --model and --ranks need at least one value\n");
+    int nm = split("--model", tc->model, models, 64), nr = split("--ranks", s->ranks, ranks, 64);
+    if (nm < 0 || nr < 0)
         return 2;
-    }
     struct model_memory mem = { MODEL_RECOMPUTE_NONE, tc->attn_chunk };
     struct herr rc_err = { { 0 } };
     if (model_recompute_parse(tc->recompute, &mem.recompute, &rc_err)) {

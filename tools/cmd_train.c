@@ -1,4 +1,5 @@
 /* tools/cmd_train.c — `heft train`: parse settings, run, report. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,14 +30,21 @@ int cmd_train(int argc, char **argv)
             return 0;
         }
     struct herr err = { { 0 } };
-    if (opts_parse_argv(train_options(), &cfg, argc, argv, 1, "train", &err)) {
-        fprintf(stderr, "heft train: %s\n", err.msg);
-        return 2;
-    }
+    /* MPI first: a rank that fails before MPI_Init (a config file missing on
+     * its node) would leave the others waiting in MPI_Init for ever; after
+     * it, its abort ends them all */
     struct comm *comm;
     if (comm_init(&comm, &argc, &argv, &err)) {
         fprintf(stderr, "heft train: %s\n", err.msg);
         return 1;
+    }
+    if (opts_parse_argv(train_options(), &cfg, argc, argv, 1, "train", &err)) {
+        fprintf(stderr, "heft train: %s%s\n", comm_size(comm) > 1 ? "error on a rank: " : "",
+                err.msg);
+        if (comm_size(comm) > 1)
+            comm_abort(comm, 2);
+        comm_finalize(comm);
+        return 2;
     }
     struct train_result res;
     int rc = train_run(&cfg, argc, argv, 1, comm, stdout, &res, &err);
@@ -51,9 +59,17 @@ int cmd_train(int argc, char **argv)
         comm_finalize(comm);
         return 1;
     }
-    if (comm_rank(comm) == 0 && !cfg.quiet)
-        printf("heft: done: %ld steps, final train loss %.4f, validation loss %.4f; outputs in %s/\n",
-               res.steps_done, res.last_loss, res.last_val_loss, res.out_dir);
+    if (comm_rank(comm) == 0 && !cfg.quiet) {
+        /* only the figures this invocation has: no "nan" */
+        printf("heft: done: %ld steps", res.steps_done);
+        if (isfinite(res.last_loss))
+            printf(", final train loss %.4f", res.last_loss);
+        if (!res.has_val_data)
+            printf(", no validation data");
+        else if (isfinite(res.last_val_loss))
+            printf(", validation loss %.4f", res.last_val_loss);
+        printf("; outputs in %s/\n", res.out_dir);
+    }
     comm_finalize(comm);
     return 0;
 }

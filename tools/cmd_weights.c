@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "core/fileio.h"
 
 #include "reweight/reweight.h"
 
@@ -237,18 +240,27 @@ static int parse_line(char *line, int lineno, const char *name, struct samples *
     return 0;
 }
 
+/* A sample line is a few dozen bytes; a longer one is not a file of losses
+ * (and reading /dev/zero must not grow a line for ever). */
+enum { LINE_MAX_BYTES = 4096 };
+
 static int read_samples(FILE *in, const char *name, struct samples *s)
 {
-    char *line = NULL;
-    size_t cap = 0;
+    char line[LINE_MAX_BYTES];
     int lineno = 0, rc = 0;
-    while (rc == 0 && getline(&line, &cap, in) != -1) {
-        int r = parse_line(line, ++lineno, name, s);
+    while (rc == 0 && fgets(line, sizeof line, in)) {
+        ++lineno;
+        /* no newline before the end of the text: too long, or a NUL byte in it */
+        if (!strchr(line, '\n') && !feof(in)) {
+            rc = fail("%s: line %d is longer than %d bytes or holds a NUL byte: not a file of "
+                      "losses", name, lineno, LINE_MAX_BYTES - 1);
+            break;
+        }
+        int r = parse_line(line, lineno, name, s);
         rc = r == 1 ? 0 : r;
     }
     if (rc == 0 && ferror(in))
         rc = fail("%s: read error: %s", name, strerror(errno));
-    free(line);
     if (rc == 0 && s->first_with && s->first_without) {
         rc = fail("%s: line %d has a domain id but line %d has none (give every line one or "
                   "none)", name, s->first_with, s->first_without);
@@ -298,9 +310,17 @@ static int run(const struct rw_config *cfg, long step, const char *path)
     FILE *in = stdin;
     const char *name = "stdin";
     if (path && strcmp(path, "-") != 0) {
-        in = fopen(path, "r");
-        if (!in)
+        /* a named file must be a regular one (a FIFO would wait for a writer,
+         * /dev/zero never ends); stdin may be anything */
+        int fd;
+        struct herr err;
+        if (open_regular_file(path, "input", &fd, NULL, &err))
+            return fail("%s (pipe other sources into heft weights on stdin)", err.msg);
+        in = fdopen(fd, "r");
+        if (!in) {
+            close(fd);
             return fail("cannot open '%s': %s", path, strerror(errno));
+        }
         name = path;
     }
     struct samples s = { 0 };

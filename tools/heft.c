@@ -1,6 +1,7 @@
 /* tools/heft.c — the `heft` program: dispatches to its subcommands. */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,6 +42,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* A write past the file-size limit (ulimit -f) fails with EFBIG and is
+     * reported like a full disk, instead of killing heft with SIGXFSZ. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return 2;
