@@ -95,6 +95,8 @@ static const struct opt_spec options[] = {
     OPT_HEADING("Output"),
     { "trace", OPT_STRING, F(trace), 1, 0, "FILE",
       "write every step's global losses, token counts, domains and weights (%.17g JSONL)" },
+    { "sample-every", OPT_LONG, F(sample_every), 0, 1e12, "N",
+      "print and log a 64-token sample of the model's text every N steps (0 = never)" },
     { "quiet", OPT_FLAG, F(quiet), 0, 1, NULL, "no progress lines (metrics are still written)" },
     { "force", OPT_FLAG, F(force), 0, 1, NULL, "allow --out to name a directory with checkpoints" },
     OPT_END,

@@ -50,6 +50,7 @@ struct train_config {
     int zero1;           /* optimizer state sharded over ranks */
     double comm_timeout; /* seconds a collective may wait; 0 = for ever */
     char trace[OPT_STRING_MAX]; /* per-sample trace file (rank 0); "" = none */
+    long sample_every;          /* print and log a generated sample every N steps; 0 = never */
     int quiet;
     int force;
 };

@@ -17,6 +17,8 @@
 #include "models/model.h"
 #include "reweight/reweight.h"
 
+struct textgen;
+
 /* What one optimizer step reports (rank 0 logs it). */
 struct step_report {
     long step;
@@ -90,6 +92,7 @@ struct trainer {
     int mfu_stale;      /* a step beat that rate: it was measured while the machine was
                            busier, so MFU is no longer reported (null in the metrics) */
     long tokens_per_step;
+    struct textgen *textgen; /* --sample-every's KV cache (rank 0), made at the first sample */
 };
 
 /* train_setup.c */
@@ -156,6 +159,9 @@ void trainer_log_step(struct trainer *t, const struct step_report *rep);
 void trainer_log_val(struct trainer *t, const double *dom_loss, const double *dom_tokens);
 void trainer_log_event(struct trainer *t, const char *event, const char *detail);
 double trainer_now(void);
+
+/* train_sample.c: --sample-every's sample, printed and logged (rank 0) */
+int trainer_sample(struct trainer *t, struct herr *err);
 
 /* train_ckpt.c */
 int trainer_save(struct trainer *t, struct herr *err);

@@ -8,6 +8,7 @@
 #include "tools/blas_kernels.h"
 #include "tools/cmd_devices.h"
 #include "tools/cmd_export.h"
+#include "tools/cmd_sample.h"
 #include "tools/cmd_plan.h"
 #include "tools/cmd_prepare.h"
 #include "tools/cmd_weights.h"
@@ -26,6 +27,7 @@ static const struct command commands[] = {
     { "devices", cmd_devices, "list the CPU and the OpenCL platforms and devices", 1 },
     { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses", 0 },
     { "plan", cmd_plan, "memory per rank, FLOPs and step time of a run, before running it", 1 },
+    { "sample", cmd_sample, "generate text with a model (KV cache; top-k, top-p, temperature)", 1 },
     { "export", cmd_export, "write a run or model as a Hugging Face directory (transformers)", 0 },
 };
 
