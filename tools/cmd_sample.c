@@ -148,14 +148,14 @@ static int on_token(void *ctx, int32_t id)
     struct stream *st = ctx;
     if (st->print_ids) {
         printf("%s%d", st->count ? " " : "", id);
-    } else if (st->codec->kind == TEXT_CODEC_BYTES && id >= 0 && id < 256) {
+    } else if (st->codec->kind != TEXT_CODEC_BYTES) {
+        printf("%d ", id);
+    } else if (id >= 0 && id < 256 && id != st->codec->eot) {
         putchar(id); /* the byte itself: output is exactly what the model wrote */
     } else {
         char text[64];
         text_codec_show(st->codec, &id, 1, text, sizeof text);
         fputs(text, stdout);
-        if (st->codec->kind != TEXT_CODEC_BYTES)
-            putchar(' ');
     }
     st->count++;
     fflush(stdout);
