@@ -53,6 +53,11 @@ int hf_dir_write(const char *dir, const struct model_config *cfg, const float *p
 {
     char path[4096];
     struct hf_config hc;
+    struct hf_tensor *t = NULL;
+    int n = 0;
+    /* the tensor list first: it says whether the family has a mapping at all */
+    if (hf_tensors_of(cfg, &t, &n, err))
+        return herr_wrap(err, "exporting to %s: ", dir);
     hf_config_of(cfg, &hc);
     if (extra->bos_token_id >= 0)
         hf_put_int(&hc, "bos_token_id", extra->bos_token_id);
@@ -62,10 +67,10 @@ int hf_dir_write(const char *dir, const struct model_config *cfg, const float *p
         hf_put_int(&hc, "eos_token_id", extra->eos_token_id);
     else
         hf_put_null(&hc, "eos_token_id");
-    struct hf_tensor *t = NULL;
-    int n = 0;
-    if (make_dirs(dir, err) || hf_tensors_of(cfg, &t, &n, err))
+    if (make_dirs(dir, err)) {
+        free(t);
         return herr_wrap(err, "exporting to %s: ", dir);
+    }
     struct st_out *out = calloc((size_t)n, sizeof *out);
     if (!out) {
         free(t);

@@ -242,6 +242,9 @@ int hf_tensors_of(const struct model_config *cfg, struct hf_tensor **list, int *
 {
     *list = NULL;
     *n = 0;
+    if (!cfg->family->hf_tensors)
+        return herr_set(err, "the %s family has no Hugging Face correspondence",
+                        cfg->family->name);
     int count = cfg->family->hf_tensors(cfg, NULL);
     struct hf_tensor *t = calloc((size_t)count, sizeof *t);
     if (!t)
