@@ -129,6 +129,10 @@ struct backend_ops {
      * diagonal. dpre may alias datt. */
     void (*softmax_causal_backward)(struct backend *be, dptr dpre, dptr datt, dptr att,
                                     int R, int T);
+    /* out (R, n) = softmax over each row of inp (R, n), all n columns kept (one
+     * query's scores over the n keys of a KV cache); rows are ld floats apart
+     * in both, columns n..ld-1 are not touched. out may alias inp. */
+    void (*softmax_rows_forward)(struct backend *be, dptr out, dptr inp, int R, int n, int ld);
 
     /* ---- LLaMA-family layers ---------------------------------------------- */
     /* out (N, C) = wte[tokens[n]]: a token embedding without positions;
@@ -193,6 +197,7 @@ struct backend_ops {
     X(fill) X(copy) X(gemm) X(add_bias) X(col_sums) X(row_sums) X(encoder_forward)   \
     X(encoder_backward) X(layernorm_forward) X(layernorm_backward) X(gelu_forward)   \
     X(gelu_backward) X(softmax_causal_forward) X(softmax_causal_backward)            \
+    X(softmax_rows_forward)                                                          \
     X(embedding_forward) X(embedding_backward) X(rmsnorm_forward) X(rmsnorm_backward) \
     X(rope_forward) X(rope_backward) X(swiglu_forward) X(swiglu_backward)            \
     X(crossentropy_forward) X(crossentropy_backward) X(adamw) X(sum_squares)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/fileio.h"
+#include "core/hf_dir.h"
 
 #define HEADER_BYTES (MODEL_FILE_HEADER_INTS * 4)
 
@@ -41,6 +42,8 @@ static int open_checked(const char *path, struct model_config *cfg, int *fd, str
 
 int model_file_read_config(const char *path, struct model_config *cfg, struct herr *err)
 {
+    if (hf_dir_is_dir(path))
+        return hf_dir_read_config(path, cfg, err);
     int fd;
     int rc = open_checked(path, cfg, &fd, err);
     if (fd >= 0)
@@ -51,6 +54,8 @@ int model_file_read_config(const char *path, struct model_config *cfg, struct he
 int model_file_read_params(const char *path, const struct model_config *cfg, float *params,
                            struct herr *err)
 {
+    if (hf_dir_is_dir(path))
+        return hf_dir_read_params(path, cfg, params, err);
     struct model_config file_cfg;
     int fd;
     int rc = open_checked(path, &file_cfg, &fd, err);

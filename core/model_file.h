@@ -10,6 +10,11 @@
  *    trainer) is recognized and refused with a clear message.
  *  - 20241210, heft's LLaMA file (models/llama/llama_config.h, docs/FORMATS.md).
  * The file is exactly 1024 + 4 * num_params bytes.
+ *
+ * Reading also takes a Hugging Face model directory (config.json +
+ * model.safetensors, core/hf_dir.h) wherever a model file goes: a path that
+ * is a directory is read as one, so `heft train --init-from DIR` continues
+ * pretraining a transformers GPT-2 or LLaMA checkpoint.
  */
 #ifndef HEFT_CORE_MODEL_FILE_H
 #define HEFT_CORE_MODEL_FILE_H
@@ -17,7 +22,8 @@
 #include "core/error.h"
 #include "models/model_config.h"
 
-/* Reads and validates the header (magic, version, config, exact file size). */
+/* Reads and validates the header (magic, version, config, exact file size),
+ * or a Hugging Face directory's config.json. */
 int model_file_read_config(const char *path, struct model_config *cfg, struct herr *err);
 /* Reads the parameters into params (model_config_num_params(cfg) floats); cfg
  * must match the file's header. */

@@ -63,6 +63,9 @@ static int run_loop(struct trainer *t, struct train_result *res, struct herr *er
             if (trainer_save_watched(t, err))
                 return -1;
         }
+        if (t->cfg.sample_every > 0 && t->step % t->cfg.sample_every == 0 &&
+            trainer_sample(t, err))
+            return -1;
     }
     res->steps_done = t->step;
     res->last_loss = rep.loss;

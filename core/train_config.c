@@ -11,8 +11,9 @@ static const struct opt_spec options[] = {
     { "model", OPT_STRING, F(model), 1, 0, "NAME",
       "preset: tiny small gpt2 gpt2-medium gpt2-large gpt2-xl (GPT-2); llama-tiny llama-120m "
       "llama-1.4b llama-7b (LLaMA)" },
-    { "init-from", OPT_STRING, F(init_from), 1, 0, "FILE",
-      "start from a model file (llm.c GPT-2 or heft LLaMA) instead of random weights" },
+    { "init-from", OPT_STRING, F(init_from), 1, 0, "PATH",
+      "start from a model file (llm.c GPT-2 or heft LLaMA) or a Hugging Face directory "
+      "(config.json + model.safetensors) instead of random weights" },
     { "layers", OPT_INT, F(shape.layers), 0, 1024, "N", "override the preset's layers (0 = preset)" },
     { "heads", OPT_INT, F(shape.heads), 0, 65536, "N", "override the preset's heads (0 = preset)" },
     { "channels", OPT_INT, F(shape.channels), 0, 65536, "N",
@@ -104,6 +105,8 @@ static const struct opt_spec options[] = {
     OPT_HEADING("Output"),
     { "trace", OPT_STRING, F(trace), 1, 0, "FILE",
       "write every step's global losses, token counts, domains and weights (%.17g JSONL)" },
+    { "sample-every", OPT_LONG, F(sample_every), 0, 1e12, "N",
+      "print and log a 64-token sample of the model's text every N steps (0 = never)" },
     { "quiet", OPT_FLAG, F(quiet), 0, 1, NULL, "no progress lines (metrics are still written)" },
     { "force", OPT_FLAG, F(force), 0, 1, NULL, "allow --out to name a directory with checkpoints" },
     OPT_END,

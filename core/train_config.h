@@ -53,6 +53,7 @@ struct train_config {
     int attn_chunk;                 /* rows per attention pass when recomputing; 0 = auto */
     double comm_timeout; /* seconds a collective may wait; 0 = for ever; -1 = auto */
     char trace[OPT_STRING_MAX]; /* per-sample trace file (rank 0); "" = none */
+    long sample_every;          /* print and log a generated sample every N steps; 0 = never */
     int quiet;
     int force;
 };

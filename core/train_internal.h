@@ -18,6 +18,8 @@
 #include "models/model.h"
 #include "reweight/reweight.h"
 
+struct textgen;
+
 /* What one optimizer step reports (rank 0 logs it). */
 struct step_report {
     long step;
@@ -96,6 +98,7 @@ struct trainer {
                            busier, so MFU is no longer reported (null in the metrics) */
     long tokens_per_step;
     double step_s_recent; /* decaying maximum of step times (auto --comm-timeout) */
+    struct textgen *textgen; /* --sample-every's KV cache (rank 0), made at the first sample */
 };
 
 /* train_setup.c */
@@ -203,6 +206,9 @@ int trainer_data_mismatch(const struct trainer *t, struct ckpt_reader *r, const 
 /* Reads the checkpoint's "data" section (if any), so that a damaged one is
  * refused like any other section. */
 int trainer_data_verify(const struct trainer *t, struct ckpt_reader *r, struct herr *err);
+
+/* train_sample.c: --sample-every's sample, printed and logged (rank 0) */
+int trainer_sample(struct trainer *t, struct herr *err);
 
 /* train_ckpt.c */
 int trainer_save(struct trainer *t, struct herr *err);

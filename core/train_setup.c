@@ -11,6 +11,7 @@
 
 #include "core/gemm_rate.h"
 #include "core/model_file.h"
+#include "core/textgen.h"
 #include "core/train_internal.h"
 #include "core/train_memory.h"
 
@@ -21,7 +22,7 @@
 static const char *const resume_may_change[] = {
     "backend", "device", "threads", "out", "resume", "ckpt-every", "keep", "val-every",
     "val-batches", "log-every", "quiet", "force", "stop-after", "steps", "zero1", "recompute",
-    "attn-chunk", "comm-timeout", "trace", "loss-guard", NULL,
+    "attn-chunk", "comm-timeout", "trace", "loss-guard", "sample-every", NULL,
 };
 
 static int may_change_on_resume(const char *name)
@@ -378,6 +379,7 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
 
 void trainer_teardown(struct trainer *t)
 {
+    textgen_destroy(t->textgen);
     trainer_log_close(t);
     trainer_release_out_dir(t);
     trainer_val_free(t);

@@ -15,6 +15,8 @@
 
 struct model;
 struct decoder_spec;
+struct hf_config;
+struct hf_tensor;
 
 struct model_family {
     const char *name;        /* "gpt2" */
@@ -49,6 +51,24 @@ struct model_family {
     /* Builds the model on a backend for B rows of T tokens (fills *m). */
     int (*create)(struct model *m, struct backend *be, const struct model_config *cfg, int B,
                   int T, const struct model_memory *mem, struct herr *err);
+
+    /* The config from its named fields (as fields() lists them; a
+     * checkpoint's meta records them), unvalidated. */
+    int (*from_fields)(struct model_config *cfg, const struct model_field *f, int n,
+                       struct herr *err);
+
+    /* Hugging Face transformers (models/hf.h). */
+    const char *hf_model_type;     /* config.json "model_type": "gpt2" */
+    const char *hf_architecture;   /* "GPT2LMHeadModel" */
+    const char *hf_name_prefix;    /* a prefix tensor names may lack, or NULL */
+    const char *const *hf_ignored; /* NULL-terminated name suffixes of buffers to skip */
+    /* config.json entries from cfg (after architectures and model_type) */
+    void (*hf_config_write)(const struct model_config *cfg, struct hf_config *out);
+    /* cfg (family already set) from config.json; validated by the caller */
+    int (*hf_config_read)(const struct hf_config *in, struct model_config *cfg, struct herr *err);
+    /* The tensors of model.safetensors: fills out (when not NULL) and
+     * returns how many there are. */
+    int (*hf_tensors)(const struct model_config *cfg, struct hf_tensor *out);
 };
 
 /* The registry (models/registry.c). */
@@ -57,6 +77,11 @@ const struct model_family *model_family_at(int i);
 const struct model_family *model_family_by_name(const char *name);
 const struct model_family *model_family_by_magic(int32_t magic);
 const struct model_family *model_family_by_preset(const char *preset);
+
+/* The value of field `name` among f[0..n) (for from_fields); an error
+ * naming it when absent. */
+int model_field_get(const struct model_field *f, int n, const char *name, double *v,
+                    struct herr *err);
 
 /* A family's own config struct inside the opaque one. */
 static inline void *model_config_body(struct model_config *cfg) { return cfg->body.bytes; }

@@ -33,6 +33,11 @@ void model_init_params(const struct model *m, uint64_t seed, float *host)
     m->config.family->init_params(&m->config, seed, host);
 }
 
+void decoder_spec_of(const struct model_config *cfg, struct decoder_spec *out)
+{
+    cfg->family->spec(cfg, out);
+}
+
 /* ---- decoder-based families ------------------------------------------------ */
 
 static int d_forward(void *impl, const int32_t *in, const int32_t *tg, struct herr *err)

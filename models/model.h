@@ -58,6 +58,12 @@ void model_destroy(struct model *m);
 void model_init_params(const struct model *m, uint64_t seed, float *host);
 
 struct decoder;
+struct decoder_spec;
+/* The decoder spec of cfg's family (its layers and where each tensor sits
+ * in the flat buffer), for code that walks the layers itself: the KV-cache
+ * generator (models/nn/generate.h), benchmarks. */
+void decoder_spec_of(const struct model_config *cfg, struct decoder_spec *out);
+
 /* For families built on models/nn/decoder.h: fills m around a created
  * decoder (which m then owns). */
 void model_wrap_decoder(struct model *m, struct decoder *d, const struct model_config *cfg, int B,

@@ -95,6 +95,14 @@ void model_config_dims(const struct model_config *cfg, struct model_dims *out);
 void model_config_describe(const struct model_config *cfg, char *buf, size_t cap);
 /* Fills out[] and returns how many. */
 int model_config_fields(const struct model_config *cfg, struct model_field out[MODEL_MAX_FIELDS]);
+/* The names (and kinds) of the fields family `family` records, values 0;
+ * returns how many, or -1 for a family heft does not have. */
+int model_config_field_names(const char *family, struct model_field out[MODEL_MAX_FIELDS],
+                             struct herr *err);
+/* The config of family `family` ("gpt2") with the named fields f[0..n) (a
+ * checkpoint's record), validated; a missing or unknown field is an error. */
+int model_config_from_fields(const char *family, const struct model_field *f, int n,
+                             struct model_config *cfg, struct herr *err);
 /* 1 if both are the same family with identical fields. */
 int model_config_equal(const struct model_config *a, const struct model_config *b);
 

@@ -138,6 +138,41 @@ int model_config_fields(const struct model_config *cfg, struct model_field out[M
     return cfg->family->fields(cfg, out);
 }
 
+int model_field_get(const struct model_field *f, int n, const char *name, double *v,
+                    struct herr *err)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(f[i].name, name)) {
+            *v = f[i].value;
+            return 0;
+        }
+    return herr_set(err, "model field %s is missing", name);
+}
+
+int model_config_field_names(const char *family, struct model_field out[MODEL_MAX_FIELDS],
+                             struct herr *err)
+{
+    struct model_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.family = model_family_by_name(family);
+    if (!cfg.family)
+        return herr_set(err, "model family '%s' is not one heft has", family);
+    return cfg.family->fields(&cfg, out);
+}
+
+int model_config_from_fields(const char *family, const struct model_field *f, int n,
+                             struct model_config *cfg, struct herr *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    const struct model_family *fam = model_family_by_name(family);
+    if (!fam)
+        return herr_set(err, "model family '%s' is not one heft has", family);
+    cfg->family = fam;
+    if (fam->from_fields(cfg, f, n, err))
+        return -1;
+    return fam->validate(cfg, err);
+}
+
 int model_config_equal(const struct model_config *a, const struct model_config *b)
 {
     if (a->family != b->family)

@@ -15,7 +15,7 @@
  *   rope_forward/backward                        1e-6  (one rotation: two
  *                                                       products and a sum)
  *   gelu_forward/backward, softmax_causal_forward,
- *   swiglu_forward/backward                      5e-6  (tanh/exp, a few ulp)
+ *   softmax_rows_forward, swiglu_forward/backward 5e-6  (tanh/exp, a few ulp)
  *   adamw                                        1e-6  (lr 1e-2, so the update
  *                                                       and the decay show)
  *   col_sums, row_sums, encoder_backward, embedding_backward,
@@ -490,6 +490,12 @@ static void cases_gemm(struct env *e)
             }
             /* beta = 0 must not read C: models write into uninitialized memory */
             gemm_case(e, ta, tb, 9, 11, 6, ta ? 9 : 6, tb ? 6 : 11, 11, 1.0f, 0.0f, NULL, "", 1);
+            /* one row (generation: one token against the weights), large enough
+             * to be split over threads, and small; op(A)'s row strided when ta */
+            gemm_case(e, ta, tb, 1, 700, 400, ta ? 3 : 400, tb ? 401 : 703, 700, 1.0f, 0.0f,
+                      NULL, "one row ", 1);
+            gemm_case(e, ta, tb, 1, 50, 33, ta ? 2 : 33, tb ? 33 : 50, 50, -1.25f, 0.75f, NULL,
+                      "one row ", 0);
         }
 
     /* Attention's batched products on the two-level grid (o = row b, j = head
@@ -850,6 +856,47 @@ static void cases_softmax_causal_backward(struct env *e)
             }
             free(tmp);
             label(&k, "R=%d T=%d%s", R, T, in_place ? " in place" : "");
+            run_case(e, &k);
+        }
+}
+
+/* ---- row softmax (one query over a KV cache) ------------------------------------------------ */
+
+/* R, n, ld: single rows and many, n = 1, odd n, rows wider than n (a cache
+ * row holds maxT scores, n of them in use) */
+static const int softmax_rows_shapes[][3] = {
+    { 1, 1, 1 }, { 3, 7, 7 }, { 12, 33, 40 }, { 2, 129, 130 }, { 4, 1000, 1031 },
+};
+
+/* tensors out, inp; p = R, n, ld, in place (out = inp is tensor 0) */
+static void call_softmax_rows_forward(struct call *c, const struct op_case *k)
+{
+    int src = k->p[3] ? 0 : 1;
+    if (c->be)
+        c->be->ops->softmax_rows_forward(c->be, c->d[0], c->d[src], k->p[0], k->p[1], k->p[2]);
+    else
+        ref_softmax_rows_forward(c->r[0], c->r[src], k->p[0], k->p[1], k->p[2]);
+}
+
+static void cases_softmax_rows_forward(struct env *e)
+{
+    for (int s = 0; s < 5; s++)
+        for (int in_place = 0; in_place < 2; in_place++) {
+            struct op_case k = new_case("softmax_rows_forward", call_softmax_rows_forward,
+                                        TOL_TRANSCENDENTAL);
+            const int *sh = softmax_rows_shapes[s];
+            size_t n = (size_t)sh[0] * sh[2];
+            k.p[0] = sh[0];
+            k.p[1] = sh[1];
+            k.p[2] = sh[2];
+            k.p[3] = in_place;
+            /* "out" holds data of the size of probabilities (not OUT's garbage,
+             * which would swamp the normalized error): its columns past n must
+             * come back as they were, the others overwritten */
+            add_f(e, &k, in_place ? "out=inp" : "out", INOUT, n, 0, in_place ? 3 : 0.5);
+            if (!in_place)
+                add_f(e, &k, "inp", IN, n, 0, 3);
+            label(&k, "R=%d n=%d ld=%d%s", sh[0], sh[1], sh[2], in_place ? " in place" : "");
             run_case(e, &k);
         }
 }
@@ -1305,6 +1352,7 @@ static const struct op_entry op_table[] = {
     { "gelu_backward", cases_gelu_backward },
     { "softmax_causal_forward", cases_softmax_causal_forward },
     { "softmax_causal_backward", cases_softmax_causal_backward },
+    { "softmax_rows_forward", cases_softmax_rows_forward },
     { "embedding_forward", cases_embedding_forward },
     { "embedding_backward", cases_embedding_backward },
     { "rmsnorm_forward", cases_rmsnorm_forward },

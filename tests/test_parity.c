@@ -10,7 +10,8 @@
  * is; every case prints its error next to its tolerance:
  *   fill, copy, embedding_forward              0 (bit-exact)
  *   add_bias, encoder_forward, rope_*, adamw   1e-6
- *   gelu_*, softmax_causal_forward, swiglu_*   5e-6
+ *   gelu_*, softmax_causal_forward, softmax_rows_forward,
+ *   swiglu_*                                   5e-6
  *   col_sums, row_sums, encoder_backward, embedding_backward, layernorm_*,
  *   rmsnorm_*, softmax_causal_backward, crossentropy_*, sum_squares, gemm
  *                                              1e-5

@@ -8,6 +8,8 @@
 #include "backends/backend.h"
 #include "tools/blas_kernels.h"
 #include "tools/cmd_devices.h"
+#include "tools/cmd_export.h"
+#include "tools/cmd_sample.h"
 #include "tools/cmd_plan.h"
 #include "tools/cmd_prepare.h"
 #include "tools/cmd_tokenizer.h"
@@ -22,12 +24,14 @@ struct command {
 };
 
 static const struct command commands[] = {
-    { "train", cmd_train, "train a GPT-2 model (default: the built-in data, tiny model)", 1 },
+    { "train", cmd_train, "train a GPT-2 or LLaMA model (default: the built-in data, tiny GPT-2)", 1 },
     { "prepare", cmd_prepare, "make a dataset (token shards) from text files", 0 },
     { "tokenizer", cmd_tokenizer, "train a BPE tokenizer on text; encode or decode with one", 0 },
     { "devices", cmd_devices, "list the CPU and the OpenCL platforms and devices", 1 },
     { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses", 0 },
     { "plan", cmd_plan, "memory per rank, FLOPs and step time of a run, before running it", 1 },
+    { "sample", cmd_sample, "generate text with a model (KV cache; top-k, top-p, temperature)", 1 },
+    { "export", cmd_export, "write a run or model as a Hugging Face directory (transformers)", 0 },
 };
 
 static void usage(FILE *out)

@@ -161,6 +161,7 @@ static const struct backend_ops cpu_ops = {
     .gelu_backward = cpu_gelu_backward,
     .softmax_causal_forward = cpu_softmax_causal_forward,
     .softmax_causal_backward = cpu_softmax_causal_backward,
+    .softmax_rows_forward = cpu_softmax_rows_forward,
     .embedding_forward = cpu_embedding_forward,
     .embedding_backward = cpu_embedding_backward,
     .rmsnorm_forward = cpu_rmsnorm_forward,

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <cblas.h>
+#include <string.h>
 
 #include "backends/cpu/cpu_internal.h"
 
@@ -47,6 +48,31 @@ static void gemm_part(int ta, int tb, int m, int n, int k, float alpha, const fl
     }
 }
 
+/* Part `part` of `parts` of a one-row product c (1, n) = alpha op(a) op(B) +
+ * beta c (generation's products: one new token against the weights), as a
+ * matrix-vector product. sgemm packs all of op(B) into its own buffers before
+ * multiplying; with one row that copy costs as much memory traffic as the
+ * product itself, and sgemv streams B once. Column blocks as gemm_part's. */
+static void gemv_part(int ta, int tb, int n, int k, float alpha, const float *a, int lda,
+                      const float *b, int ldb, float beta, float *c, int part, int parts)
+{
+    int chunk = ((n + parts - 1) / parts + 15) / 16 * 16;
+    int lo = part * chunk, hi = lo + chunk < n ? lo + chunk : n;
+    if (lo >= hi)
+        return;
+    /* beta = 0: C is not read (backend.h), but sgemv scales y by beta, and
+     * 0 times a NaN left in C would stay NaN */
+    if (beta == 0.0f)
+        memset(c + lo, 0, (size_t)(hi - lo) * sizeof *c);
+    const int inca = ta ? lda : 1; /* op(A)'s one row: a row of A, or a column */
+    if (tb) /* op(B) = B^T with B (n, ldb): c_j = a . B[j, :] */
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, hi - lo, k, alpha, b + (size_t)lo * ldb, ldb, a,
+                    inca, beta, c + lo, 1);
+    else /* op(B) = B (k, ldb): c[lo..hi) = a B[:, lo..hi) */
+        cblas_sgemv(CblasRowMajor, CblasTrans, k, hi - lo, alpha, b + lo, ldb, a, inca, beta,
+                    c + lo, 1);
+}
+
 void cpu_gemm(struct backend *be, int ta, int tb, int m, int n, int k, float alpha, dptr a,
               int lda, dptr b, int ldb, float beta, dptr c, int ldc,
               const struct gemm_batch *batch)
@@ -59,6 +85,13 @@ void cpu_gemm(struct backend *be, int ta, int tb, int m, int n, int k, float alp
     long count = batch ? (long)batch->outer * batch->inner : 1;
     int inner = batch ? batch->inner : 1;
     double work = (double)m * n * k;
+    if (m == 1 && !batch) {
+        int parts = nt > 1 && work >= SPLIT_MIN_WORK ? nt : 1;
+#pragma omp parallel for schedule(static) num_threads(parts) if (parts > 1)
+        for (int part = 0; part < parts; part++)
+            gemv_part(ta, tb, n, k, alpha, A, lda, Bm, ldb, beta, Cm, part, parts);
+        return;
+    }
     if (count >= nt || nt == 1 || work < SPLIT_MIN_WORK) {
         /* many products (attention heads): one whole product per iteration */
 #pragma omp parallel for schedule(static) num_threads(nt) if (count > 1 && nt > 1)

@@ -50,6 +50,7 @@ void cpu_gelu_backward(struct backend *be, dptr dinp, dptr inp, dptr dout, size_
 void cpu_softmax_causal_forward(struct backend *be, dptr att, dptr pre, int R, int T);
 void cpu_softmax_causal_backward(struct backend *be, dptr dpre, dptr datt, dptr att, int R,
                                  int T);
+void cpu_softmax_rows_forward(struct backend *be, dptr out, dptr inp, int R, int n, int ld);
 void cpu_embedding_forward(struct backend *be, dptr out, dptr tokens, dptr wte, int N, int C);
 void cpu_embedding_backward(struct backend *be, dptr dwte, dptr dout, dptr tokens, int N, int C);
 void cpu_rmsnorm_forward(struct backend *be, dptr out, dptr rstd, dptr inp, dptr w, int N, int C,

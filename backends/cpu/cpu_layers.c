@@ -296,6 +296,33 @@ void cpu_softmax_causal_forward(struct backend *be, dptr att_p, dptr pre_p, int 
     }
 }
 
+/* The causal forward's loops without the mask: every row keeps all n columns. */
+void cpu_softmax_rows_forward(struct backend *be, dptr out_p, dptr inp_p, int R, int n, int ld)
+{
+    if (be->failed || n <= 0)
+        return;
+    float *out = cpu_f(out_p);       // (R, ld), first n columns
+    const float *inp = cpu_f(inp_p); // (R, ld), may alias out
+#pragma omp parallel for schedule(static) num_threads(cpu_threads(be)) if (R > 1)
+    for (int r = 0; r < R; r++) {
+        const float *x = inp + (size_t)r * ld;
+        float *y = out + (size_t)r * ld;
+        float mx = x[0];
+#pragma omp simd reduction(max : mx)
+        for (int j = 1; j < n; j++)
+            mx = x[j] > mx ? x[j] : mx;
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (int j = 0; j < n; j++) {
+            y[j] = cpu_expf(x[j] - mx);
+            sum += y[j];
+        }
+        float inv = 1.0f / sum;
+        for (int j = 0; j < n; j++)
+            y[j] *= inv;
+    }
+}
+
 void cpu_softmax_causal_backward(struct backend *be, dptr dpre_p, dptr datt_p, dptr att_p,
                                  int R, int T)
 {

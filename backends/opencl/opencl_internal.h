@@ -14,7 +14,8 @@
     X(encoder_forward) X(encoder_links) X(encoder_backward_wte) X(encoder_backward_wpe) \
     X(layernorm_forward) X(layernorm_backward_dinp) X(layernorm_backward_params)        \
     X(gelu_forward) X(gelu_backward) X(softmax_causal_forward)                          \
-    X(softmax_causal_backward) X(embedding_forward) X(rmsnorm_forward)                  \
+    X(softmax_causal_backward) X(softmax_rows_forward) X(embedding_forward)             \
+    X(rmsnorm_forward)                                                                  \
     X(rmsnorm_backward_dinp) X(rmsnorm_backward_dw) X(rope) X(swiglu_forward)          \
     X(swiglu_backward) X(crossentropy_forward) X(crossentropy_backward) X(adamw)
 

@@ -301,6 +301,24 @@ static void opencl_softmax_causal_backward(struct backend *be, dptr dpre, dptr d
     run_rows(&c, rows, T);
 }
 
+static void opencl_softmax_rows_forward(struct backend *be, dptr out, dptr inp, int R, int n,
+                                        int ld)
+{
+    if (R <= 0 || n <= 0)
+        return;
+    const size_t span = (size_t)(R - 1) * ld + n;
+    if (CHECK("softmax_rows_forward", "out", out, span) ||
+        CHECK("softmax_rows_forward", "inp", inp, span))
+        return;
+    struct kcall c = kcall_begin(be, KERNEL_softmax_rows_forward);
+    kcall_tensor(&c, out);
+    kcall_tensor(&c, inp);
+    kcall_int(&c, R);
+    kcall_int(&c, n);
+    kcall_int(&c, ld);
+    run_rows(&c, (size_t)R, (size_t)n);
+}
+
 /* ---- LLaMA family -------------------------------------------------------- */
 
 static void opencl_embedding_forward(struct backend *be, dptr out, dptr tokens, dptr wte, int N,
@@ -576,6 +594,7 @@ const struct backend_ops opencl_backend_ops = {
     .gelu_backward = opencl_gelu_backward,
     .softmax_causal_forward = opencl_softmax_causal_forward,
     .softmax_causal_backward = opencl_softmax_causal_backward,
+    .softmax_rows_forward = opencl_softmax_rows_forward,
     .embedding_forward = opencl_embedding_forward,
     .embedding_backward = opencl_embedding_backward,
     .rmsnorm_forward = opencl_rmsnorm_forward,

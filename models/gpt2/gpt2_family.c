@@ -5,6 +5,7 @@
 
 #include "models/family.h"
 #include "models/gpt2/gpt2.h"
+#include "models/gpt2/gpt2_hf.h"
 #include "models/model.h"
 #include "models/nn/decoder.h"
 
@@ -180,4 +181,12 @@ const struct model_family gpt2_family = {
     .header_write = header_write,
     .spec = spec,
     .create = create,
+    .from_fields = gpt2_from_fields,
+    .hf_model_type = "gpt2",
+    .hf_architecture = "GPT2LMHeadModel",
+    .hf_name_prefix = "transformer.",
+    .hf_ignored = gpt2_hf_ignored,
+    .hf_config_write = gpt2_hf_config_write,
+    .hf_config_read = gpt2_hf_config_read,
+    .hf_tensors = gpt2_hf_tensors,
 };

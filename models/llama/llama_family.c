@@ -8,6 +8,7 @@
 #include "core/prng.h"
 #include "models/family.h"
 #include "models/llama/llama_config.h"
+#include "models/llama/llama_hf.h"
 #include "models/model.h"
 #include "models/nn/decoder.h"
 
@@ -278,4 +279,12 @@ const struct model_family llama_family = {
     .header_write = header_write,
     .spec = spec,
     .create = create,
+    .from_fields = llama_from_fields,
+    .hf_model_type = "llama",
+    .hf_architecture = "LlamaForCausalLM",
+    .hf_name_prefix = NULL,
+    .hf_ignored = llama_hf_ignored,
+    .hf_config_write = llama_hf_config_write,
+    .hf_config_read = llama_hf_config_read,
+    .hf_tensors = llama_hf_tensors,
 };

@@ -204,6 +204,23 @@ void ref_softmax_causal_forward(double *att, const double *pre, int R, int T)
     }
 }
 
+void ref_softmax_rows_forward(double *out, const double *inp, int R, int n, int ld)
+{
+    for (size_t row = 0; row < (size_t)R; row++) {
+        const double *x = inp + row * ld;
+        double *y = out + row * ld;
+        double mx = x[0];
+        for (int j = 1; j < n; j++)
+            mx = x[j] > mx ? x[j] : mx;
+        double sum = 0.0;
+        for (int j = 0; j < n; j++)
+            sum += exp(x[j] - mx);
+        /* Element j is read before it is written, so out may alias inp. */
+        for (int j = 0; j < n; j++)
+            y[j] = exp(x[j] - mx) / sum;
+    }
+}
+
 /* att = softmax(pre): dpre_j = att_j (datt_j - sum_k att_k datt_k). */
 void ref_softmax_causal_backward(double *dpre, const double *datt, const double *att, int R,
                                  int T)

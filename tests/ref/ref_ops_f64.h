@@ -55,6 +55,9 @@ void ref_gelu_forward(double *out, const double *inp, size_t n);
 void ref_gelu_backward(double *dinp, const double *inp, const double *dout, size_t n);
 /* att (R, T, T) = causal softmax of pre (R, T, T); att may alias pre */
 void ref_softmax_causal_forward(double *att, const double *pre, int R, int T);
+/* out (R, n) = softmax of each row of inp (R, n), rows ld apart; columns
+ * n..ld-1 untouched; out may alias inp */
+void ref_softmax_rows_forward(double *out, const double *inp, int R, int n, int ld);
 /* dpre (R, T, T) = att * (datt - sum_j att * datt), 0 above the diagonal;
  * dpre may alias datt */
 void ref_softmax_causal_backward(double *dpre, const double *datt, const double *att, int R,

@@ -1,4 +1,5 @@
-/* softmax.cl - causal softmax over attention rows and its gradient.
+/* softmax.cl - causal softmax over attention rows and its gradient, and the
+ * unmasked row softmax of one query over a KV cache (softmax_rows_forward).
  * Rows are (R*T) of length T (a count that can pass 2^31, hence ulong); row
  * g has query position i = g % T and keeps
  * columns j <= i. One work-group per row; att may alias pre and dpre may
@@ -52,4 +53,31 @@ __kernel void softmax_causal_backward(__global float *dpre, ulong dpre_off,
     for (int j = lid; j < T; j += L)
         dpre[dpre_off + row + j] =
             j <= i ? att[att_off + row + j] * (datt[datt_off + row + j] - dot) : 0.0f;
+}
+
+/* out = softmax of each of `rows` rows of n values, rows ld apart: one
+ * query's scores over all the keys of a KV cache (nothing masked). */
+__kernel void softmax_rows_forward(__global float *out, ulong out_off,
+                                   __global const float *inp, ulong inp_off, int rows, int n,
+                                   int ld, __local float *scratch)
+{
+    const size_t g = group_index();
+    const int lid = (int)get_local_id(0), L = (int)get_local_size(0);
+    if (g >= (size_t)rows)
+        return;
+    __global const float *x = inp + inp_off + (size_t)g * ld;
+    __global float *y = out + out_off + (size_t)g * ld;
+
+    float best = -INFINITY;
+    for (int j = lid; j < n; j += L)
+        best = fmax(best, x[j]);
+    const float m = group_max(scratch, best);
+
+    float acc = 0.0f;
+    for (int j = lid; j < n; j += L)
+        acc += exp(x[j] - m);
+    const float inv = 1.0f / group_sum(scratch, acc);
+
+    for (int j = lid; j < n; j += L)
+        y[j] = exp(x[j] - m) * inv;
 }
