@@ -4,11 +4,11 @@
 # models made by transformers (float32, bfloat16, float16) give heft the same
 # logits, directly and through --init-from. Skips (exit 77) where no Python with
 # transformers, safetensors and torch is found: HEFT_PYTHON names one, else
-# /work/venv/bin/python3, else python3 (CI installs transformers 4.46.3).
+# the source tree's .venv (scripts/install-deps.sh --with-hf), else python3.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 PY=
-for p in "${HEFT_PYTHON:-}" /work/venv/bin/python3 python3; do
+for p in "${HEFT_PYTHON:-}" "${top_srcdir:-.}/.venv/bin/python3" python3; do
   [ -n "$p" ] || continue
   if command -v "$p" >/dev/null 2>&1 &&
      "$p" -c 'import transformers, safetensors, torch' >/dev/null 2>&1; then

@@ -1,9 +1,14 @@
 #!/bin/sh
 # heft's tokenizers against Hugging Face `tokenizers` (tests/tokenizer_hf.py).
-# The Python with `tokenizers` (and `transformers`) is $HEFT_PYTHON, else
-# python3; without the package the test skips (exit 77) and says so.
+# The Python with `tokenizers` (and `transformers`) is $HEFT_PYTHON, else the
+# source tree's .venv (scripts/install-deps.sh --with-hf), else python3;
+# without the package the test skips (exit 77) and says so.
 : "${HEFT:?HEFT must name the heft program (set by make check)}"
-py=${HEFT_PYTHON:-python3}
+py=${HEFT_PYTHON:-}
+if [ -z "$py" ]; then
+  py=python3
+  [ -x "${top_srcdir:-.}/.venv/bin/python3" ] && py="${top_srcdir:-.}/.venv/bin/python3"
+fi
 if ! "$HEFT" tokenizer encode --tokenizer /nonexistent.json </dev/null 2>&1 | grep -q "No such file"; then
   echo "heft built without BPE tokenizers: skipped"; exit 77
 fi
