@@ -101,7 +101,7 @@ expect_error "FIFO as heft weights' input" "fifo: is a FIFO, not a regular file"
   $T "$HEFT" weights "$SCRATCH/fifo"
 expect_error "a directory as --config" "config file .*: is a directory, not a regular file" \
   $T "$HEFT" train --config "$SCRATCH"
-expect_error "a directory as --init-from" "is a directory, not a regular file" \
+expect_error "a directory as --init-from" "is a directory without config.json" \
   $T "$HEFT" train $RUNOPTS --init-from "$SCRATCH" --out "$SCRATCH/o16"
 expect_error "/dev/zero as heft weights' input" "/dev/zero: is a character device" \
   $T "$HEFT" weights /dev/zero

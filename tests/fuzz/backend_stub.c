@@ -13,6 +13,13 @@ int backend_check(struct backend *be, struct herr *err)
     abort();
 }
 
+dptr backend_alloc_floats(struct backend *be, size_t n)
+{
+    (void)be;
+    (void)n;
+    abort();
+}
+
 dptr backend_alloc_named(struct backend *be, size_t n, const char *what)
 {
     (void)be;
