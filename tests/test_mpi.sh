@@ -65,8 +65,8 @@ check() { # description, command...
 }
 
 # a tiny model on the built-in data; 6 steps at a learning rate that moves it
-TINY="--layers 2 --channels 32 --heads 2 --seq 32 --threads 1 --val-every 0 --quiet --force
-      --warmup 0 --lr 3e-3 --steps 6"
+RUN="--seq 32 --threads 1 --val-every 0 --quiet --force --warmup 0 --lr 3e-3 --steps 6"
+TINY="--layers 2 --channels 32 --heads 2 $RUN"
 
 train() { # ranks, out-name, flags...
     w=$1
@@ -180,9 +180,10 @@ expect_refusal "a rank with other data" "rank 1 sees different data than rank 0:
 # shellcheck disable=SC2086
 if "$HEFT" train $TINY --layers 1 --steps 1 --out "$WORK/one-layer" >/dev/null 2>&1; then
     # shellcheck disable=SC2086
+    # (the file sets the shape: no shape flags with --init-from)
     expect_refusal "a rank with another --init-from model" "rank 1 builds the model gpt2 L=1" \
-        -n 1 "$HEFT" train $TINY --init-from "$WORK/uniform-w1/model.bin" --out "$WORK/disagree" : \
-        -n 1 "$HEFT" train $TINY --init-from "$WORK/one-layer/model.bin" --out "$WORK/disagree"
+        -n 1 "$HEFT" train $RUN --init-from "$WORK/uniform-w1/model.bin" --out "$WORK/disagree" : \
+        -n 1 "$HEFT" train $RUN --init-from "$WORK/one-layer/model.bin" --out "$WORK/disagree"
 else
     fail "training the 1-layer model for the --init-from check"
 fi
