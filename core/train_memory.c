@@ -2,6 +2,9 @@
 #include "core/train_memory.h"
 
 #include <stdint.h>
+#include <string.h>
+
+#include "core/zero_layout.h"
 
 /* core/checkpoint.c moves section data in chunks of 8 MiB through one buffer */
 #define CKPT_CHUNK_BYTES ((size_t)8 << 20)
@@ -32,4 +35,26 @@ void train_shard_range(size_t P, int W, int k, size_t *lo, size_t *hi)
     size_t a = (size_t)k * S;
     *lo = a < P ? a : P;
     *hi = P - *lo < S ? P : *lo + S;
+}
+
+void train_device_sizes(int stage, int W, int K, size_t P, const struct zero_layout *z,
+                        size_t stage_floats, struct train_device_sizes *out)
+{
+    memset(out, 0, sizeof *out);
+    if (stage < 2) {
+        size_t lo = 0, hi = P;
+        if (stage == 1 && W > 1)
+            train_shard_range(P, W, 0, &lo, &hi); /* rank 0's is the largest */
+        out->params = out->grads = P;
+        out->optimizer = 2 * (hi - lo);
+        return;
+    }
+    out->params = stage == 3 ? z->shard_floats : P;
+    out->grads = z->shard_floats;
+    out->optimizer = 2 * z->shard_floats;
+    if (stage == 3)
+        out->gathered_params = z->outer_floats + TRAIN_LAYER_BUFFERS * z->layer_floats;
+    out->gathered_grads = z->outer_floats + z->layer_floats;
+    if (K > 1)
+        out->host_acc = stage_floats / (size_t)W;
 }

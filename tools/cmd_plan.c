@@ -259,7 +259,7 @@ static int plan_all(struct plan_settings *s, struct train_config *tc)
         fprintf(stderr, "heft plan: --model and --ranks need at least one value\n");
         return 2;
     }
-    struct model_memory mem = { MODEL_RECOMPUTE_NONE, tc->attn_chunk };
+    struct model_memory mem = { .recompute = MODEL_RECOMPUTE_NONE, .attn_chunk = tc->attn_chunk };
     struct herr rc_err = { { 0 } };
     if (model_recompute_parse(tc->recompute, &mem.recompute, &rc_err)) {
         fprintf(stderr, "heft plan: %s\n", rc_err.msg);
