@@ -56,7 +56,7 @@ for run in $RUNS; do
     w=$1
     shift
     # shellcheck disable=SC2086
-    want=$("$HEFT" plan $SHAPE --ranks "$w" "$@" | awk '/peak resident on the CPU backend/ { print $NF }')
+    want=$("$HEFT" plan $SHAPE --ranks "$w" "$@" | awk '/peak resident on the CPU backend, rank 0/ { print $NF }')
     out="$WORK/w$w$*"
     launch=""
     [ "$w" -gt 1 ] && launch="$MPIEXEC -n $w"

@@ -27,6 +27,9 @@
  * land in (core/train_zero.c). */
 #define TRAIN_LAYER_BUFFERS 2
 
+/* The buffer layer l is gathered into. */
+static inline int train_layer_buffer(int l) { return l % TRAIN_LAYER_BUFFERS; }
+
 struct train_host_sizes {
     size_t staging_bytes; /* per-step buffers: tokens, per-sample losses, gathers */
     size_t stage_floats;  /* the stage */
@@ -40,6 +43,10 @@ void train_host_sizes(int W, int K, int B, int T, size_t P, struct train_host_si
 
 struct zero_layout;
 
+/* Layer buffers ZeRO-3 uses: TRAIN_LAYER_BUFFERS, or one per layer when the
+ * model has fewer layers. */
+int train_layer_buffers(const struct zero_layout *z);
+
 /* Device floats per rank of the parameters, gradients and optimizer under a
  * ZeRO stage (core/train_zero.h), as core/train_setup.c and core/train_zero.c
  * allocate them. */
@@ -47,7 +54,7 @@ struct train_device_sizes {
     size_t params;          /* the flat parameters (stages 0-2) or the shard (3) */
     size_t grads;           /* the flat gradients (0, 1) or the shard (2, 3) */
     size_t optimizer;       /* Adam's m + v: all P, ZeRO-1's range, or the shard */
-    size_t gathered_params; /* stage 3: the outer group + TRAIN_LAYER_BUFFERS layers */
+    size_t gathered_params; /* stage 3: the outer group + train_layer_buffers layers */
     size_t gathered_grads;  /* stages 2, 3: the outer group's + one layer's gradients */
     size_t host_acc;        /* stages 2, 3 with K > 1: host floats that add a reduced
                                round into the gradient shard */
@@ -59,6 +66,19 @@ struct train_device_sizes {
  * plain (nothing to shard); stages 2 and 3 run their hooks on one rank too. */
 void train_device_sizes(int stage, int W, int K, size_t P, const struct zero_layout *z,
                         size_t stage_floats, struct train_device_sizes *out);
+
+/* Bytes one rank moves in one optimizer step's exchange, as the trainer
+ * counts them (metrics: exchange_mib): what it sends, and as much again it
+ * receives. An all-reduce of n floats is counted 2 (W-1)/W n (a ring's
+ * reduce-scatter plus all-gather), an all-gather or reduce-scatter of W
+ * blocks of n floats (W-1) n. Stage 3 gathers layers as the model asks
+ * (forward 0..L-1, backward L-1..0; K micro-batches, normalized per
+ * micro-batch or, step = 1, over the step: all forwards first, then each
+ * backward after a re-forward), skipping a layer its buffer still holds, as
+ * core/train_zero.c does. z as for train_device_sizes; ZeRO-1's shard is
+ * train_shard_range's. */
+double train_exchange_bytes(int stage, int W, int K, int normalize_step, size_t P,
+                            const struct zero_layout *z);
 
 /* Rank k's ZeRO-1 shard of P parameters over W ranks: [*lo, *hi). Shards are
  * consecutive in rank order; the last ones may be shorter or empty. */

@@ -173,7 +173,7 @@ static int hook_params(void *ctx, int g, dptr *base, struct herr *err)
         *base = z->outer_p;
         return 0;
     }
-    int b = g % TRAIN_LAYER_BUFFERS;
+    int b = train_layer_buffer(g);
     if (z->held[b] != g) {
         z->held[b] = -1; /* a failed gather leaves it unknown */
         if (gather_group(t, g, z->pshard, IN_SHARD, z->layer_p[b], IN_GROUP, 0, err))
@@ -261,7 +261,7 @@ int zero_setup(struct trainer *t, struct herr *err)
     if (t->zero == 3) {
         z->pshard = backend_alloc_floats(be, S);
         z->outer_p = backend_alloc_floats(be, z->lay.outer_floats);
-        for (int b = 0; b < TRAIN_LAYER_BUFFERS; b++)
+        for (int b = 0; b < train_layer_buffers(&z->lay); b++)
             z->layer_p[b] = backend_alloc_floats(be, z->lay.layer_floats);
     }
     z->gshard = backend_alloc_floats(be, S);
@@ -310,6 +310,9 @@ void zero_teardown(struct trainer *t)
 
 void zero_begin_step(struct trainer *t)
 {
+    /* what a validation left gathered would do, but a step's exchange is
+     * then always the same (train_exchange_bytes) */
+    zero_params_changed(t);
     t->zs.backwards = 0;
     t->zs.bytes = 0;
     t->zs.seconds = 0;

@@ -109,6 +109,9 @@ int model_config_equal(const struct model_config *a, const struct model_config *
 size_t model_config_num_params(const struct model_config *cfg);
 size_t model_config_activation_floats(const struct model_config *cfg, int B, int T,
                                       const struct model_memory *mem);
+/* The part of the activation arena the recompute mode works in (planner). */
+size_t model_config_recompute_workspace(const struct model_config *cfg, int B, int T,
+                                        const struct model_memory *mem);
 double model_config_flops_per_step(const struct model_config *cfg, int B, int T);
 double model_config_matmul_params(const struct model_config *cfg);
 

@@ -208,6 +208,14 @@ int model_config_group_slices(const struct model_config *cfg, int g,
     return decoder_group_slices(&s, g, out, floats);
 }
 
+size_t model_config_recompute_workspace(const struct model_config *cfg, int B, int T,
+                                        const struct model_memory *mem)
+{
+    struct decoder_spec s;
+    cfg->family->spec(cfg, &s);
+    return decoder_recompute_workspace_floats(&s, B, T, mem);
+}
+
 int model_config_from_header(const int32_t h[MODEL_FILE_HEADER_INTS], struct model_config *cfg,
                              struct herr *err)
 {

@@ -125,6 +125,8 @@ int decoder_group_slices(const struct decoder_spec *s, int g,
 /* Element counts of the arena's tensors, in struct order (one table serves
  * both the size computation and the carving). */
 enum { NUM_ACTS = 28 };
+/* positions in that order the planner's workspace figure needs */
+enum { ACT_N1 = 1, ACT_ATT = 5, ACT_FCHG = 12, ACT_DATT = 25 };
 
 /* NULL memory settings: keep everything */
 static const struct model_memory keep_all = { .recompute = MODEL_RECOMPUTE_NONE };
@@ -191,6 +193,22 @@ size_t decoder_activation_floats(const struct decoder_spec *s, int B, int T,
     act_sizes(s, B, T, mem, sz);
     for (int i = 0; i < NUM_ACTS; i++)
         n += sz[i];
+    return n;
+}
+
+size_t decoder_recompute_workspace_floats(const struct decoder_spec *s, int B, int T,
+                                          const struct model_memory *mem)
+{
+    const enum model_recompute rc = (mem ? mem : &keep_all)->recompute;
+    size_t sz[NUM_ACTS], n = 0;
+    act_sizes(s, B, T, mem, sz);
+    if (rc == MODEL_RECOMPUTE_LAYER) /* n1 .. fchg: one layer's, shared by all */
+        for (int i = ACT_N1; i <= ACT_FCHG; i++)
+            n += sz[i];
+    else if (rc == MODEL_RECOMPUTE_ATTN)
+        n += sz[ACT_ATT]; /* a chunk of rows' probabilities */
+    if (rc != MODEL_RECOMPUTE_NONE)
+        n += sz[ACT_DATT]; /* the same chunk's gradient */
     return n;
 }
 

@@ -53,6 +53,11 @@ struct decoder_spec {
  * (planner and model). */
 size_t decoder_activation_floats(const struct decoder_spec *s, int B, int T,
                                  const struct model_memory *mem);
+/* Of those, the workspace the recomputation works in (0 for none): one
+ * layer's activations and an attention chunk's probabilities and their
+ * gradient (layer), or the chunk alone (attn). For the planner. */
+size_t decoder_recompute_workspace_floats(const struct decoder_spec *s, int B, int T,
+                                          const struct model_memory *mem);
 /* Rows of the batch whose attention probabilities one pass holds when they
  * are recomputed: mem's attn_chunk, or as many as fit 64 MiB; in [1, B]. */
 int decoder_attention_chunk(const struct decoder_spec *s, int B, int T,
