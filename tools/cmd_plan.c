@@ -183,7 +183,7 @@ static void print_detail(const struct plan_request *q, const struct plan *p, con
     printf("\nwork per optimizer step\n");
     line("FLOPs per rank", p->flops_rank, "%12.4g");
     line("FLOPs, all ranks", p->flops_total, "%12.4g");
-    line("exchange per rank, MiB sent (as much received)", mib(p->comm_bytes), "%12.1f");
+    line("exchange per rank, MiB sent (as much received)", mib(p->comm_bytes), "%12.4f");
     if (q->ranks > 1 && p->comm_bytes_dp > 0)
         line("  x plain data parallelism's", p->comm_bytes / p->comm_bytes_dp, "%12.2f");
     if (q->gemm_gflops <= 0)
