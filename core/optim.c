@@ -102,11 +102,10 @@ void adamw_destroy(struct adamw *opt)
     memset(opt, 0, sizeof *opt);
 }
 
-int adamw_update(struct adamw *opt, dptr params, dptr grads, const struct param_span *spans,
-                 int nspans, const struct optim_config *cfg, double lr, double grad_scale,
-                 struct herr *err)
+/* Counts the update and fills the arguments every span shares. */
+static struct adamw_args begin_update(struct adamw *opt, const struct optim_config *cfg,
+                                      double lr, double grad_scale)
 {
-    struct backend *be = opt->be;
     opt->t++;
     struct adamw_args args = {
         .lr = (float)lr,
@@ -117,6 +116,23 @@ int adamw_update(struct adamw *opt, dptr params, dptr grads, const struct param_
         .bias_correction1 = (float)(1.0 - pow(cfg->beta1, (double)opt->t)),
         .bias_correction2 = (float)(1.0 - pow(cfg->beta2, (double)opt->t)),
     };
+    return args;
+}
+
+static void update_span(struct adamw *opt, dptr params, dptr grads, const struct optim_span *s,
+                        const struct optim_config *cfg, struct adamw_args *args)
+{
+    struct backend *be = opt->be;
+    args->weight_decay = s->decays ? (float)cfg->weight_decay : 0.0f;
+    be->ops->adamw(be, dptr_at(params, s->param), dptr_at(grads, s->grad),
+                   dptr_at(opt->m, s->state), dptr_at(opt->v, s->state), s->count, args);
+}
+
+int adamw_update(struct adamw *opt, dptr params, dptr grads, const struct param_span *spans,
+                 int nspans, const struct optim_config *cfg, double lr, double grad_scale,
+                 struct herr *err)
+{
+    struct adamw_args args = begin_update(opt, cfg, lr, grad_scale);
     for (int s = 0; s < nspans; s++) {
         size_t lo = spans[s].offset, hi = spans[s].offset + spans[s].count;
         if (lo < opt->shard_lo)
@@ -125,12 +141,24 @@ int adamw_update(struct adamw *opt, dptr params, dptr grads, const struct param_
             hi = opt->shard_hi;
         if (lo >= hi)
             continue;
-        args.weight_decay = spans[s].decays ? (float)cfg->weight_decay : 0.0f;
-        size_t k = lo - opt->shard_lo;
-        be->ops->adamw(be, dptr_at(params, lo), dptr_at(grads, lo), dptr_at(opt->m, k),
-                       dptr_at(opt->v, k), hi - lo, &args);
+        struct optim_span run = { lo, lo, lo - opt->shard_lo, hi - lo, spans[s].decays };
+        update_span(opt, params, grads, &run, cfg, &args);
     }
-    if (backend_check(be, err))
+    if (backend_check(opt->be, err))
+        return herr_wrap(err, "AdamW update %ld: ", opt->t);
+    return 0;
+}
+
+int adamw_update_spans(struct adamw *opt, dptr params, dptr grads,
+                       const struct optim_span *spans, size_t nspans,
+                       const struct optim_config *cfg, double lr, double grad_scale,
+                       struct herr *err)
+{
+    struct adamw_args args = begin_update(opt, cfg, lr, grad_scale);
+    for (size_t s = 0; s < nspans; s++)
+        if (spans[s].count)
+            update_span(opt, params, grads, &spans[s], cfg, &args);
+    if (backend_check(opt->be, err))
         return herr_wrap(err, "AdamW update %ld: ", opt->t);
     return 0;
 }

@@ -52,4 +52,22 @@ int adamw_update(struct adamw *opt, dptr params, dptr grads, const struct param_
                  int nspans, const struct optim_config *cfg, double lr, double grad_scale,
                  struct herr *err);
 
+/* A run of elements of one update in three buffers that need not share a
+ * layout: the parameters at `param` of theirs, the gradients at `grad`, the
+ * moments at `state` of m and v. Under ZeRO-2 a rank updates the pieces it
+ * owns of the flat parameters from its gradient shard, under ZeRO-3 its
+ * parameter shard (core/train_zero.h): one span per owned piece, more than a
+ * model has tensors, so the caller passes an array of any length. */
+struct optim_span {
+    size_t param, grad, state, count;
+    int decays; /* 1 if weight decay applies */
+};
+
+/* The same update as adamw_update, over spans; the state is all of [0,
+ * shard_hi - shard_lo) that the spans name. */
+int adamw_update_spans(struct adamw *opt, dptr params, dptr grads,
+                       const struct optim_span *spans, size_t nspans,
+                       const struct optim_config *cfg, double lr, double grad_scale,
+                       struct herr *err);
+
 #endif

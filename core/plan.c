@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/train_memory.h"
+#include "core/zero_layout.h"
 
 int plan_compute(const struct plan_request *q, struct plan *p, struct herr *err)
 {
@@ -18,35 +19,66 @@ int plan_compute(const struct plan_request *q, struct plan *p, struct herr *err)
     if (model_plan_shape(q->model, &q->ov, q->batch, q->seq, &q->mem, &p->shape, err))
         return -1;
     const int W = q->ranks;
-    const double P = (double)p->shape.num_params, f = sizeof(float);
+    const size_t Pn = p->shape.num_params;
+    const double P = (double)Pn, f = sizeof(float);
     p->tokens_per_step = (double)W * q->grad_accum * q->batch * q->seq;
-
-    /* device: as models/gpt2.c and core/optim.c allocate */
-    p->weights = P * f;
-    p->grads = P * f;
-    size_t lo, hi;
-    train_shard_range(p->shape.num_params, q->zero1 && W > 1 ? W : 1, 0, &lo, &hi);
-    p->optimizer = 2.0 * (double)(hi - lo) * f;
-    p->activations = (double)p->shape.activation_floats * f;
-    p->activations_saved = ((double)p->shape.activation_floats_kept -
-                            (double)p->shape.activation_floats) * f;
-    p->device_total = p->weights + p->grads + p->optimizer + p->activations;
+    if (q->zero < 0 || q->zero > 3)
+        return herr_set(err, "--zero %d: expected 0, 1, 2 or 3", q->zero);
+    p->zero = q->zero == 1 && W == 1 ? 0 : q->zero;
 
     /* host: as core/train_setup.c allocates (a fresh run) */
     struct train_host_sizes hs;
-    train_host_sizes(W, q->grad_accum, q->batch, q->seq, p->shape.num_params, &hs);
-    p->host_staging = (double)hs.staging_bytes;
-    p->host_stage = W > 1 ? (double)hs.stage_floats * f : 0.0;
-    p->host_transient = (double)(hs.init_bytes > hs.ckpt_bytes ? hs.init_bytes : hs.ckpt_bytes);
-    p->host_total = p->host_staging + p->host_stage + p->host_transient + q->baseline_bytes;
-    p->cpu_peak_rss = p->device_total + p->host_total;
+    train_host_sizes(W, q->grad_accum, q->batch, q->seq, Pn, &hs);
 
-    /* work: every rank runs K micro-batches; the exchange moves 2 (W-1)/W of
-     * the gradient per rank (a reduce-scatter plus an all-gather, which is
-     * what both the all-reduce and ZeRO-1 cost) */
+    /* device: as the decoder, core/optim.c and core/train_zero.c allocate */
+    struct zero_layout z;
+    memset(&z, 0, sizeof z);
+    if (p->zero >= 2 && zero_layout_build(&z, &p->shape.config, W, err))
+        return -1;
+    struct train_device_sizes ds;
+    train_device_sizes(p->zero, W, q->grad_accum, Pn, &z, hs.stage_floats, &ds);
+    p->weights = (double)ds.params * f;
+    p->grads = (double)ds.grads * f;
+    p->optimizer = (double)ds.optimizer * f;
+    p->gathered_weights = (double)ds.gathered_params * f;
+    p->gathered_grads = (double)ds.gathered_grads * f;
+    p->layer_weights = (double)z.layer_floats * f;
+    p->layer_buffers = p->zero == 3 ? train_layer_buffers(&z) : 0;
+    p->outer_weights = (double)z.outer_floats * f;
+    p->activations = (double)p->shape.activation_floats * f;
+    p->recompute_workspace = (double)p->shape.recompute_workspace * f;
+    p->activations_saved = ((double)p->shape.activation_floats_kept -
+                            (double)p->shape.activation_floats) * f;
+    p->device_total = p->weights + p->grads + p->optimizer + p->gathered_weights +
+                      p->gathered_grads + p->activations;
+    if (q->device_mem > 0) {
+        p->headroom = q->device_mem - p->device_total;
+        p->fits = p->headroom >= 0;
+    }
+
+    p->host_staging = (double)hs.staging_bytes;
+    p->host_stage = W > 1 || p->zero >= 2 ? (double)hs.stage_floats * f : 0.0;
+    p->host_acc = (double)ds.host_acc * f;
+    p->host_transient = (double)(hs.init_bytes > hs.ckpt_bytes ? hs.init_bytes : hs.ckpt_bytes);
+    p->host_total = p->host_staging + p->host_stage + p->host_acc + p->host_transient +
+                    q->baseline_bytes;
+    /* resident at the start: what is filled when allocated (not the
+     * activations, nor the gathered buffers, first written in the first step) */
+    double fixed = p->host_staging + p->host_stage + p->host_acc + q->baseline_bytes;
+    double at_start = p->device_total - p->activations - p->gathered_weights -
+                      p->gathered_grads + (double)hs.init_bytes;
+    double at_end = p->device_total + (q->no_export ? (double)hs.ckpt_bytes : (double)hs.init_bytes);
+    p->cpu_peak_rss = fixed + (at_start > at_end ? at_start : at_end);
+    p->cpu_peak_rss_others = fixed + (p->zero < 2 && at_start > p->device_total ? at_start
+                                                                              : p->device_total);
+
+    /* work: every rank runs K micro-batches; the exchange as the trainer
+     * counts it (train_exchange_bytes) */
     p->flops_rank = p->shape.flops_per_step * q->grad_accum;
     p->flops_total = p->flops_rank * W;
-    p->comm_bytes = W > 1 ? 2.0 * (W - 1) / W * P * f : 0.0;
+    p->comm_bytes = train_exchange_bytes(p->zero, W, q->grad_accum, q->normalize_step, Pn, &z);
+    p->comm_bytes_dp = W > 1 ? 2.0 * (W - 1) / W * P * f : 0.0;
+    zero_layout_free(&z);
     if (q->gemm_gflops > 0) {
         p->compute_s = p->flops_rank / (q->gemm_gflops * 1e9);
         p->comm_s = p->comm_bytes / (q->link_gbps * 1e9);

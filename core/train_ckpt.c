@@ -12,9 +12,11 @@
  *
  * Ranks. Only rank 0 writes, and only rank 0 reads: on resume it hands the
  * state to the others (core/train_comm.c), so a checkpoint on rank 0's disk
- * is enough. Every section is whole whatever the rank count or sharding:
- * under ZeRO-1 the Adam moments are gathered from their owners for saving
- * and scattered back on resume. */
+ * is enough. Every section is whole, in the flat order of the model file,
+ * whatever the rank count or ZeRO stage: sharded state (the Adam moments
+ * under ZeRO-1, 2 and 3, the parameters under ZeRO-3) is gathered from its
+ * owners for saving and scattered back on resume, so a checkpoint of one
+ * stage and rank count resumes under any other. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +45,7 @@ static int produce_from_device(void *ctx, void *buf, uint64_t offset, size_t n, 
     return backend_check(s->be, err);
 }
 
-/* ZeRO-1's sharded moments, gathered from their owners chunk by chunk */
+/* Sharded state, gathered from its owners chunk by chunk */
 static int produce_from_rounds(void *ctx, void *buf, uint64_t offset, size_t n,
                                struct herr *err)
 {
@@ -87,12 +89,15 @@ static int build_meta(struct trainer *t, struct ckpt_meta *m, struct herr *err)
 
 int trainer_save(struct trainer *t, struct herr *err)
 {
-    struct ckpt_rounds rm, rv;
-    ckpt_rounds_init(&rm, t, t->opt.m, 1);
-    ckpt_rounds_init(&rv, t, t->opt.v, 1);
+    const struct zero_layout *pl = trainer_params_layout(t), *sl = trainer_state_layout(t);
+    struct ckpt_rounds rp, rm, rv;
+    ckpt_rounds_init(&rp, t, trainer_params_state(t), pl);
+    ckpt_rounds_init(&rm, t, t->opt.m, sl);
+    ckpt_rounds_init(&rv, t, t->opt.v, sl);
     if (t->rank != 0) {
-        /* rank 0 gathers the moments as it writes them, m first */
-        if (t->zero1 && (ckpt_rounds_serve(&rm, err) || ckpt_rounds_serve(&rv, err)))
+        /* rank 0 gathers sharded sections as it writes them, in file order */
+        if ((pl && ckpt_rounds_serve(&rp, err)) ||
+            (sl && (ckpt_rounds_serve(&rm, err) || ckpt_rounds_serve(&rv, err))))
             return herr_wrap(err, "saving checkpoint at step %ld: ", t->step);
         return 0;
     }
@@ -125,14 +130,15 @@ int trainer_save(struct trainer *t, struct herr *err)
     else if (ckpt_writer_begin(&w, path, err) == 0) {
         if (ckpt_writer_add_copy(w, "meta", meta.text, meta.len, err) ||
             ckpt_writer_add_copy(w, "config", config, strlen(config), err) ||
-            ckpt_writer_add_stream(w, "params", P * sizeof(float), produce_from_device, &sp,
-                                   err) ||
+            ckpt_writer_add_stream(w, "params", P * sizeof(float),
+                                   pl ? produce_from_rounds : produce_from_device,
+                                   pl ? (void *)&rp : (void *)&sp, err) ||
             ckpt_writer_add_stream(w, "adam_m", P * sizeof(float),
-                                   t->zero1 ? produce_from_rounds : produce_from_device,
-                                   t->zero1 ? (void *)&rm : (void *)&sm, err) ||
+                                   sl ? produce_from_rounds : produce_from_device,
+                                   sl ? (void *)&rm : (void *)&sm, err) ||
             ckpt_writer_add_stream(w, "adam_v", P * sizeof(float),
-                                   t->zero1 ? produce_from_rounds : produce_from_device,
-                                   t->zero1 ? (void *)&rv : (void *)&sv, err) ||
+                                   sl ? produce_from_rounds : produce_from_device,
+                                   sl ? (void *)&rv : (void *)&sv, err) ||
             ckpt_writer_add_copy(w, "reweight", rw, rw_len, err) ||
             ckpt_writer_add_copy(w, "data", data, data_len, err))
             ckpt_writer_abort(w);
@@ -290,10 +296,10 @@ static int read_head(struct trainer *t, struct ckpt_reader *r, const char *path,
 
 /* Rank 0 streams a big section to every rank's copy (or shard) of it. */
 static int restore_section(struct trainer *t, struct ckpt_reader *r, const char *name,
-                           dptr state, int sharded, struct herr *err)
+                           dptr state, const struct zero_layout *lay, struct herr *err)
 {
     struct ckpt_rounds rounds;
-    ckpt_rounds_init(&rounds, t, state, sharded);
+    ckpt_rounds_init(&rounds, t, state, lay);
     if (t->rank != 0) {
         if (ckpt_rounds_receive(&rounds, err))
             return herr_wrap(err, "receiving checkpoint section %s from rank 0: ", name);
@@ -357,10 +363,13 @@ static int restore_all(struct trainer *t, struct ckpt_reader *r, const char *pat
     struct loader_pos pos = { h.epoch, h.row };
     if (loader_seek(t->ld, pos, err))
         return herr_wrap(err, "checkpoint %s, data position: ", path);
-    if (restore_section(t, r, "params", t->model.params, 0, err) ||
-        restore_section(t, r, "adam_m", t->opt.m, t->zero1, err) ||
-        restore_section(t, r, "adam_v", t->opt.v, t->zero1, err))
+    const struct zero_layout *sl = trainer_state_layout(t);
+    if (restore_section(t, r, "params", trainer_params_state(t), trainer_params_layout(t), err) ||
+        restore_section(t, r, "adam_m", t->opt.m, sl, err) ||
+        restore_section(t, r, "adam_v", t->opt.v, sl, err))
         return -1;
+    if (t->zero >= 2)
+        zero_params_changed(t);
     t->step = (long)h.step;
     t->opt.t = (long)h.adam_t;
     return 0;
@@ -396,14 +405,22 @@ int trainer_check_fresh_out(struct trainer *t, struct herr *err)
 
 int trainer_export_model(struct trainer *t, struct herr *err)
 {
-    if (t->rank != 0)
+    /* ZeRO-3: the parameters are gathered from their owners */
+    const struct zero_layout *pl = trainer_params_layout(t);
+    struct ckpt_rounds rounds;
+    ckpt_rounds_init(&rounds, t, trainer_params_state(t), pl);
+    if (t->rank != 0) {
+        if (pl && ckpt_rounds_serve(&rounds, err))
+            return herr_wrap(err, "exporting the model: ");
         return 0;
+    }
     float *host = malloc(t->model.num_params * sizeof(float));
     if (!host)
         return herr_set(err, "out of host memory exporting the model");
     char path[OPT_STRING_MAX + 32];
     snprintf(path, sizeof path, "%s/model.bin", t->out_dir);
-    int rc = t->model.ops->download_params(t->model.impl, host, err);
+    int rc = pl ? ckpt_rounds_fetch(&rounds, host, 0, t->model.num_params, err)
+                : t->model.ops->download_params(t->model.impl, host, err);
     if (rc == 0)
         rc = model_file_write(path, &t->model.config, host, err);
     free(host);

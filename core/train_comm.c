@@ -18,11 +18,16 @@
  * per rank drops from 8P to 8P/W bytes. The gradient norm for clipping is
  * the sum over ranks of the shards' sums of squares.
  *
+ * ZeRO-2 and 3 exchange layer by layer inside the backward (and the forward):
+ * core/train_zero.c; the functions below hand over to it.
+ *
  * Checkpoints hold whole sections (a checkpoint does not depend on the rank
- * count): ZeRO-1's moments are gathered to rank 0 for saving and scattered
- * on resume, in rounds of one stage, so no rank holds a whole section on the
- * host. Resuming reads every section on rank 0 only and hands it out the
- * same way, so the other ranks need no access to rank 0's file system. */
+ * count or the stage): sharded state (ZeRO-1's moments; the moments of
+ * stages 2 and 3 and stage 3's parameters) is gathered to rank 0 for saving
+ * and scattered on resume, in rounds of one stage, so no rank holds a whole
+ * section on the host. Resuming reads every section on rank 0 only and hands
+ * it out the same way, so the other ranks need no access to rank 0's file
+ * system. */
 #include <string.h>
 
 #include "core/train_internal.h"
@@ -96,13 +101,15 @@ static int zero_reduce_grads(struct trainer *t, struct herr *err)
 
 int trainer_reduce_grads(struct trainer *t, struct herr *err)
 {
-    if (t->world == 1)
+    if (t->world == 1 || t->zero >= 2) /* stages 2, 3: done layer by layer */
         return 0;
     return t->zero1 ? zero_reduce_grads(t, err) : allreduce_grads(t, err);
 }
 
 int trainer_grad_sumsq(struct trainer *t, double *sumsq, struct herr *err)
 {
+    if (t->zero >= 2)
+        return zero_grad_sumsq(t, sumsq, err);
     struct backend *be = t->be;
     size_t lo = t->zero1 ? t->shard_lo[t->rank] : 0;
     size_t hi = t->zero1 ? t->shard_hi[t->rank] : t->model.num_params;
@@ -118,6 +125,8 @@ int trainer_grad_sumsq(struct trainer *t, double *sumsq, struct herr *err)
 
 int trainer_share_params(struct trainer *t, struct herr *err)
 {
+    if (t->zero >= 2)
+        return zero_share_params(t, err);
     if (t->world == 1 || !t->zero1)
         return 0;
     struct backend *be = t->be;
@@ -144,12 +153,30 @@ int trainer_share_params(struct trainer *t, struct herr *err)
 
 /* ---- checkpoint rounds ------------------------------------------------------ */
 
-void ckpt_rounds_init(struct ckpt_rounds *r, struct trainer *t, dptr state, int sharded)
+const struct zero_layout *trainer_state_layout(const struct trainer *t)
+{
+    if (t->zero >= 2)
+        return &t->zs.lay;
+    return t->zero1 ? &t->z1 : NULL;
+}
+
+const struct zero_layout *trainer_params_layout(const struct trainer *t)
+{
+    return t->zero == 3 ? &t->zs.lay : NULL;
+}
+
+dptr trainer_params_state(const struct trainer *t)
+{
+    return t->zero == 3 ? t->zs.pshard : t->model.params;
+}
+
+void ckpt_rounds_init(struct ckpt_rounds *r, struct trainer *t, dptr state,
+                      const struct zero_layout *lay)
 {
     memset(r, 0, sizeof *r);
     r->t = t;
     r->state = state;
-    r->sharded = sharded;
+    r->lay = lay;
 }
 
 static size_t overlap(size_t a, size_t b, size_t c, size_t d)
@@ -158,28 +185,49 @@ static size_t overlap(size_t a, size_t b, size_t c, size_t d)
     return hi > lo ? hi - lo : 0;
 }
 
-/* Round [lo, hi): how many of its elements each rank owns (shards are
- * consecutive in rank order, so the owners' blocks follow one another). */
+static const struct zero_slice *round_slice(const struct ckpt_rounds *r)
+{
+    return &r->lay->slices[r->lay->flat_order[r->next]];
+}
+
+/* Where rank k's piece of s starts in the flat buffer. */
+static size_t piece_start(const struct zero_slice *s, int k)
+{
+    return s->flat + (size_t)k * s->piece;
+}
+
+/* Round [lo, hi): how many of its elements each rank owns (the owners of a
+ * slice's pieces follow one another in rank order, so their blocks do). */
 static void round_counts(struct ckpt_rounds *r)
 {
     struct trainer *t = r->t;
-    for (int k = 0; k < t->world; k++)
-        t->counts[k] = overlap(r->lo, r->hi, t->shard_lo[k], t->shard_hi[k]);
+    const struct zero_slice *s = round_slice(r);
+    for (int k = 0; k < t->world; k++) {
+        size_t a = piece_start(s, k);
+        t->counts[k] = overlap(r->lo, r->hi, a, a + zero_piece_valid(s, k));
+    }
 }
 
 /* Where this rank's part of the round starts in its state buffer. */
 static dptr my_part(struct ckpt_rounds *r)
 {
-    struct trainer *t = r->t;
-    size_t first = r->lo > t->shard_lo[t->rank] ? r->lo : t->shard_lo[t->rank];
-    return dptr_at(r->state, first - t->shard_lo[t->rank]);
+    const struct zero_slice *s = round_slice(r);
+    size_t a = piece_start(s, r->t->rank);
+    size_t first = r->lo > a ? r->lo : a;
+    return dptr_at(r->state, s->shard + (first - a));
 }
 
+/* The next round: at most a stage, and inside one slice. */
 static void next_round(struct ckpt_rounds *r)
 {
-    size_t P = r->t->model.num_params;
+    size_t P = r->t->model.num_params, end = P;
     r->lo = r->hi;
-    r->hi = P - r->lo < r->t->stage_floats ? P : r->lo + r->t->stage_floats;
+    if (r->lay) {
+        while (round_slice(r)->flat + round_slice(r)->count <= r->lo)
+            r->next++;
+        end = round_slice(r)->flat + round_slice(r)->count;
+    }
+    r->hi = end - r->lo < r->t->stage_floats ? end : r->lo + r->t->stage_floats;
 }
 
 /* Gathers round [lo, hi) of a sharded section into rank 0's stage. */
@@ -244,7 +292,7 @@ static int deliver_round(struct ckpt_rounds *r, struct herr *err)
     struct backend *be = t->be;
     size_t n = r->hi - r->lo;
     r->done = r->hi;
-    if (!r->sharded) {
+    if (!r->lay) {
         if (comm_bcast(t->comm, t->stage, n * sizeof(float), 0, err))
             return -1;
         be->ops->upload(be, dptr_at(r->state, r->lo), t->stage, n * sizeof(float));

@@ -97,8 +97,10 @@ static const struct opt_spec options[] = {
     { "attn-chunk", OPT_INT, F(attn_chunk), 0, 1048576, "N",
       "rows per attention pass when recomputing (0 = as many as fit 64 MiB)" },
     OPT_HEADING("Parallel (mpiexec -n W heft train ...)"),
-    { "zero1", OPT_FLAG, F(zero1), 0, 1, NULL,
-      "shard the optimizer state across ranks (ZeRO-1): 8 bytes/parameter become 8/W" },
+    { "zero", OPT_INT, F(zero), 0, 3, "N",
+      "ZeRO stage: 0 all-reduce; 1 shard Adam's state; 2 and gradients; 3 and parameters "
+      "(each layer gathered when used)" },
+    { "zero1", OPT_FLAG, F(zero1), 0, 1, NULL, "the same as --zero 1" },
     { "comm-timeout", OPT_DOUBLE, F(comm_timeout), -1, 1e9, "S",
       "end the job when a collective waits longer than S seconds for a hung rank (0 = never; "
       "-1 = auto: 20 s + 2 x the longest recent step, 600 s at start-up and checkpoints)" },
@@ -152,6 +154,19 @@ void train_config_default(struct train_config *c)
     c->log_every = 10;
     /* auto (core/train_guard.c): follows the measured step time */
     c->comm_timeout = -1;
+}
+
+int train_config_resolve_zero(struct train_config *c, struct herr *err)
+{
+    if (!c->zero1)
+        return 0;
+    if (c->zero > 1)
+        return herr_set(err, "--zero1 means --zero 1, but --zero %d is given too: keep one",
+                        c->zero);
+    /* one way to record it: checkpoints and the rank check see --zero only */
+    c->zero = 1;
+    c->zero1 = 0;
+    return 0;
 }
 
 int train_config_validate(const struct train_config *c, struct herr *err)

@@ -48,7 +48,8 @@ struct train_config {
     int val_batches;
     long log_every;
     long stop_after; /* end this invocation after N steps (resumable); 0 = run to --steps */
-    int zero1;           /* optimizer state sharded over ranks */
+    int zero;            /* ZeRO stage 0..3 (core/train_zero.h) */
+    int zero1;           /* --zero1, an alias of --zero 1 (train_config_resolve_zero) */
     char recompute[OPT_STRING_MAX]; /* none, attn, layer (models/model_config.h) */
     int attn_chunk;                 /* rows per attention pass when recomputing; 0 = auto */
     double comm_timeout; /* seconds a collective may wait; 0 = for ever; -1 = auto */
@@ -64,6 +65,10 @@ void train_config_default(struct train_config *c);
 
 /* The option table for `heft train` (NULL-terminated). */
 const struct opt_spec *train_options(void);
+
+/* --zero1 becomes --zero 1 (an error next to another --zero N), so that
+ * every later reader sees the stage in one field. */
+int train_config_resolve_zero(struct train_config *c, struct herr *err);
 
 /* Cross-field checks that a single option's range cannot express. */
 int train_config_validate(const struct train_config *c, struct herr *err);

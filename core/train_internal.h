@@ -15,6 +15,8 @@
 #include "core/run_lock.h"
 #include "core/train.h"
 #include "core/val_iter.h"
+#include "core/zero_layout.h"
+#include "core/train_memory.h"
 #include "models/model.h"
 #include "reweight/reweight.h"
 
@@ -33,8 +35,29 @@ struct step_report {
                                  staging copies included, timed after a barrier so
                                  that waiting for a slower rank is not in it */
     double exchange_mean;     /* over all ranks */
+    double exchange_bytes;    /* this rank's share of the exchange's collectives: (W-1)
+                                 x the block of every all-gather and reduce-scatter, and
+                                 2 (W-1)/W x each all-reduced bucket */
     struct rw_stats rw;   /* statistics of the last reweighting of the step */
     int rw_calls;         /* reweightings in the step (1, or K for --rw-normalize micro) */
+};
+
+/* ZeRO-2/3 (core/train_zero.c): this rank's shards, the gathered buffers the
+ * model's hooks lend, and what the step moved. */
+struct zero_state {
+    struct zero_layout lay;
+    struct optim_span *spans;  /* AdamW over this rank's pieces */
+    size_t nspans;
+    dptr pshard, gshard;       /* this rank's pieces of the parameters (stage 3) and
+                                  of the gradients, summed over ranks */
+    dptr outer_p, outer_g;     /* the outer group gathered (stage 3); its gradients */
+    dptr layer_p[TRAIN_LAYER_BUFFERS], layer_g; /* a layer's weights (stage 3); its
+                                                   gradients */
+    int held[TRAIN_LAYER_BUFFERS]; /* the layer each buffer holds; -1 none */
+    int outer_held;
+    int backwards;             /* this step's backwards so far: later ones add */
+    float *acc;                /* host: the shard's round, for adding (K > 1) */
+    double bytes, seconds;     /* moved and spent in the hooks this step */
 };
 
 struct trainer {
@@ -75,11 +98,17 @@ struct trainer {
                                             reduction and checkpoint rounds */
     size_t stage_floats;
 
+    /* ZeRO stage in effect: --zero, except that ZeRO-1 on one rank is plain
+     * (there is nothing to shard); stages 2 and 3 run their hooks on one
+     * rank too (core/train_zero.c). */
+    int zero;
     /* ZeRO-1: rank k owns the optimizer state of [shard_lo[k], shard_hi[k]);
      * without it every rank owns [0, P) */
     int zero1;
     size_t *shard_lo, *shard_hi; /* (W) */
     size_t *counts;              /* (W) scratch for gather/scatter rounds */
+    struct zero_layout z1;       /* ZeRO-1's shards as a layout, for checkpoints */
+    struct zero_state zs;        /* stages 2 and 3 */
 
     /* validation */
     struct val_iter *val;  /* (num_domains) iterators; NULL where a domain has no val data */
@@ -117,16 +146,26 @@ int trainer_reduce_grads(struct trainer *t, struct herr *err);
 int trainer_grad_sumsq(struct trainer *t, double *sumsq, struct herr *err);
 /* ZeRO-1: every rank's updated shard of parameters to every rank. */
 int trainer_share_params(struct trainer *t, struct herr *err);
-/* Checkpoint sections that are not whole on every rank (ZeRO-1's Adam state)
- * travel in rounds of stage_floats through rank 0. */
+/* Checkpoint sections (and, for stages 2 and 3, the initial parameters and
+ * the exported model) travel in rounds of at most stage_floats through rank
+ * 0, in the flat order of the file formats. A round stays inside one slice
+ * of the layout, where the owners' parts follow one another in rank order,
+ * so a gatherv (scatterv) to (from) rank 0 puts them in flat order. */
 struct ckpt_rounds {
     struct trainer *t;
-    dptr state;      /* sharded: this rank's [shard_lo, shard_hi); else all P */
-    int sharded;     /* 0: every rank holds the whole section */
+    dptr state;      /* this rank's pieces (lay), or all P */
+    const struct zero_layout *lay; /* NULL: every rank holds the whole section */
     size_t lo, hi;   /* the round now in the stage: elements [lo, hi) */
     size_t done;     /* elements delivered (resuming) */
+    int next;        /* the round's slice: lay->flat_order[next] */
 };
-void ckpt_rounds_init(struct ckpt_rounds *r, struct trainer *t, dptr state, int sharded);
+void ckpt_rounds_init(struct ckpt_rounds *r, struct trainer *t, dptr state,
+                      const struct zero_layout *lay);
+/* The layout of the Adam moments (NULL: whole), of the parameters, and the
+ * device buffer that holds this rank's parameters. */
+const struct zero_layout *trainer_state_layout(const struct trainer *t);
+const struct zero_layout *trainer_params_layout(const struct trainer *t);
+dptr trainer_params_state(const struct trainer *t);
 /* Saving: rank 0 asks for elements [off, off + n) in increasing order and
  * gets them in dst; the other ranks call ckpt_rounds_serve once per section. */
 int ckpt_rounds_fetch(struct ckpt_rounds *r, float *dst, size_t off, size_t n,
@@ -139,6 +178,18 @@ int ckpt_rounds_put(struct ckpt_rounds *r, const float *src, size_t off, size_t 
                     struct herr *err);
 int ckpt_rounds_flush(struct ckpt_rounds *r, struct herr *err);
 int ckpt_rounds_receive(struct ckpt_rounds *r, struct herr *err);
+
+/* train_zero.c: ZeRO stages 2 and 3 */
+int zero_setup(struct trainer *t, struct herr *err);
+void zero_teardown(struct trainer *t);
+void zero_begin_step(struct trainer *t);
+int zero_grad_sumsq(struct trainer *t, double *sumsq, struct herr *err);
+int zero_update(struct trainer *t, double lr, double clip_scale, struct herr *err);
+/* After the update: stage 2 all-gathers the pieces into the parameters;
+ * stage 3 forgets the gathered copies. */
+int zero_share_params(struct trainer *t, struct herr *err);
+/* The parameters changed outside a step (restore): gathered copies are stale. */
+void zero_params_changed(struct trainer *t);
 
 /* train_agree.c */
 /* Every rank must train the same thing: compares the settings that define

@@ -136,6 +136,7 @@ int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
     jsonl_int(&j, "grad_accum", t->K);
     jsonl_int(&j, "ranks", t->world);
     jsonl_str(&j, "comm", comm_describe(t->comm));
+    jsonl_int(&j, "zero", t->zero);
     jsonl_int(&j, "zero1", t->zero1);
     jsonl_str(&j, "backend", t->be->name);
     jsonl_str(&j, "device", t->be->device);
@@ -162,8 +163,13 @@ int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
         trainer_log_event(t, "note", note);
     }
     if (t->progress && t->world > 1) {
-        fprintf(t->progress, "heft: %s; optimizer state %s\n", comm_describe(t->comm),
-                t->zero1 ? "sharded over the ranks (ZeRO-1)" : "whole on every rank");
+        static const char *const what[] = {
+            "whole on every rank", "optimizer state sharded over the ranks (ZeRO-1)",
+            "optimizer state and gradients sharded over the ranks (ZeRO-2)",
+            "optimizer state, gradients and parameters sharded over the ranks, each layer "
+            "gathered when used (ZeRO-3)",
+        };
+        fprintf(t->progress, "heft: %s; %s\n", comm_describe(t->comm), what[t->zero]);
         progress_done(t);
     }
     return trainer_log_check(t, err);
@@ -237,6 +243,7 @@ void trainer_log_step(struct trainer *t, const struct step_report *r)
         jsonl_num(&j, "comm_ms", r->comm_mean * 1e3);
         jsonl_num(&j, "comm_ms_max", r->comm_max * 1e3);
         jsonl_num(&j, "exchange_ms", r->exchange_mean * 1e3);
+        jsonl_num(&j, "exchange_mib", r->exchange_bytes / 1048576.0);
         jsonl_num(&j, "tokens_per_s", tok_s);
         jsonl_num(&j, "mfu", mfu);
         jsonl_int(&j, "tokens", (long long)(r->step + 1) * t->tokens_per_step);

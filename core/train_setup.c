@@ -17,12 +17,12 @@
 
 /* Options a resumed run may change: how it runs and reports, not what it
  * computes. Everything else must equal the checkpoint's record, except
- * --batch, which may change with the rank count (see below). ZeRO-1 may be
- * switched: a checkpoint holds whole sections whatever the sharding. */
+ * --batch, which may change with the rank count (see below). The ZeRO stage
+ * may change: a checkpoint holds whole sections whatever the sharding. */
 static const char *const resume_may_change[] = {
     "backend", "device", "threads", "out", "resume", "ckpt-every", "keep", "val-every",
-    "val-batches", "log-every", "quiet", "force", "stop-after", "steps", "zero1", "recompute",
-    "attn-chunk", "comm-timeout", "trace", "loss-guard", "sample-every", NULL,
+    "val-batches", "log-every", "quiet", "force", "stop-after", "steps", "zero", "zero1",
+    "recompute", "attn-chunk", "comm-timeout", "trace", "loss-guard", "sample-every", NULL,
 };
 
 static int may_change_on_resume(const char *name)
@@ -62,7 +62,8 @@ static int merge_resume_config(struct train_config *cfg, const char *dir, int ar
 {
     struct train_config recorded, merged;
     int ranks = 0;
-    if (read_recorded(comm, dir, &recorded, &ranks, err))
+    if (read_recorded(comm, dir, &recorded, &ranks, err) ||
+        train_config_resolve_zero(&recorded, err)) /* older runs recorded --zero1 */
         return -1;
     merged = recorded;
     if (opts_parse_argv(train_options(), &merged, argc, argv, first_arg, "train", err))
@@ -247,12 +248,13 @@ static int alloc_staging(struct trainer *t, struct herr *err)
     /* the stage carries gradients between ranks and checkpoint sections on
      * resume; a fresh single-process run never touches it */
     t->stage_floats = hs.stage_floats;
-    if (t->world > 1 || t->cfg.resume[0])
+    int staged = t->world > 1 || t->cfg.resume[0] || t->zero >= 2;
+    if (staged)
         t->stage = malloc(t->stage_floats * sizeof *t->stage);
     if (!t->inputs || !t->targets || !t->domains || !t->row_sums || !t->row_scale ||
         !t->loss_local || !t->ntok_local || !t->gather_send || !t->gather_recv ||
         !t->loss_all || !t->ntok_all || !t->dom_all || !t->weights || !t->shard_lo ||
-        !t->shard_hi || !t->counts || ((t->world > 1 || t->cfg.resume[0]) && !t->stage))
+        !t->shard_hi || !t->counts || (staged && !t->stage))
         return herr_set(err, "out of host memory for the step's staging buffers");
     for (int k = 0; k < t->world; k++) {
         if (t->zero1)
@@ -260,6 +262,37 @@ static int alloc_staging(struct trainer *t, struct herr *err)
         else
             t->shard_hi[k] = P;
     }
+    /* ZeRO-1's shards are the one-slice layout (checkpoint rounds use it) */
+    if (t->zero1 && zero_layout_whole(&t->z1, P, t->world, err))
+        return -1;
+    return 0;
+}
+
+/* ZeRO-2/3: rank 0 makes (or reads) the initial parameters and hands them
+ * out in rounds, as a resume does: the other ranks hold no host copy. */
+static int init_params_rounds(struct trainer *t, struct herr *err)
+{
+    size_t P = t->model.num_params;
+    struct ckpt_rounds r;
+    ckpt_rounds_init(&r, t, trainer_params_state(t), trainer_params_layout(t));
+    int rc = 0;
+    if (t->rank != 0) {
+        rc = ckpt_rounds_receive(&r, err);
+    } else {
+        float *host = malloc(P * sizeof(float));
+        if (!host)
+            return herr_set(err, "out of host memory for %zu parameters", P);
+        if (t->cfg.init_from[0])
+            rc = model_file_read_params(t->cfg.init_from, &t->model.config, host, err);
+        else
+            model_init_params(&t->model, t->cfg.seed, host);
+        if (rc == 0)
+            rc = ckpt_rounds_put(&r, host, 0, P, err) || ckpt_rounds_flush(&r, err);
+        free(host);
+    }
+    if (rc)
+        return herr_wrap(err, "sending the initial parameters: ");
+    zero_params_changed(t);
     return 0;
 }
 
@@ -268,6 +301,8 @@ static int alloc_staging(struct trainer *t, struct herr *err)
  * differ, and only rank 0 needs to read the parameters. */
 static int init_params(struct trainer *t, struct herr *err)
 {
+    if (t->zero >= 2)
+        return init_params_rounds(t, err);
     float *host = malloc(t->model.num_params * sizeof(float));
     if (!host)
         return herr_set(err, "out of host memory for %zu parameters", t->model.num_params);
@@ -298,8 +333,10 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     trainer_watch_long(t);
     if (resumed && merge_resume_config(&t->cfg, cfg->resume, argc, argv, first_arg, comm, err))
         return -1;
-    if (train_config_validate(&t->cfg, err))
+    if (train_config_resolve_zero(&t->cfg, err) || train_config_validate(&t->cfg, err))
         return -1;
+    t->zero = t->cfg.zero == 1 && t->world == 1 ? 0 : t->cfg.zero;
+    t->zero1 = t->zero == 1;
     trainer_watch_long(t);
     t->K = t->cfg.grad_accum;
 
@@ -323,7 +360,8 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     if (t->cfg.seq > md.max_seq_len)
         return herr_set(err, "--seq %d is longer than the model's max_seq_len %d", t->cfg.seq,
                         md.max_seq_len);
-    struct model_memory mem = { MODEL_RECOMPUTE_NONE, t->cfg.attn_chunk };
+    struct model_memory mem = { .recompute = MODEL_RECOMPUTE_NONE, .attn_chunk = t->cfg.attn_chunk,
+                                .hook_params = t->zero == 3, .hook_grads = t->zero >= 2 };
     if (model_recompute_parse(t->cfg.recompute, &mem.recompute, err) ||
         model_create_mem(&t->model, t->be, &mc, t->cfg.batch, t->cfg.seq, &mem, err))
         return -1;
@@ -332,11 +370,14 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     if (loader_create(&t->ld, t->ds, t->cfg.batch, t->cfg.seq, t->rank, t->world, t->cfg.seed,
                       err))
         return herr_wrap(err, "--data %s: ", t->cfg.data);
-    t->zero1 = t->cfg.zero1 && t->world > 1;
     if (alloc_staging(t, err) || trainer_val_setup(t, err))
         return -1;
-    /* ZeRO-1: the Adam state of this rank's shard only */
-    if (adamw_create(&t->opt, t->be, t->shard_lo[t->rank], t->shard_hi[t->rank], err))
+    if (t->zero >= 2 && zero_setup(t, err))
+        return -1;
+    /* ZeRO-1: the Adam state of this rank's shard only; 2 and 3: of its pieces */
+    if (t->zero >= 2 ? adamw_create(&t->opt, t->be, 0, t->zs.lay.shard_floats, err)
+                      : adamw_create(&t->opt, t->be, t->shard_lo[t->rank],
+                                     t->shard_hi[t->rank], err))
         return -1;
     if (trainer_check_ranks_agree(t, err))
         return -1;
@@ -386,6 +427,8 @@ void trainer_teardown(struct trainer *t)
     if (t->ld)
         loader_destroy(t->ld);
     adamw_destroy(&t->opt);
+    zero_teardown(t);
+    zero_layout_free(&t->z1);
     model_destroy(&t->model);
     if (t->ds)
         dataset_close(t->ds);

@@ -127,10 +127,29 @@ static int gather_comm_times(struct trainer *t, struct step_report *rep, struct 
     return 0;
 }
 
+/* What this rank's share of the step's exchange moved (see struct
+ * step_report): the all-reduce's buckets, ZeRO-1's reduce-scatter and
+ * all-gather rounds over its padded shards, or what the hooks of stages 2
+ * and 3 counted. */
+static double exchange_bytes(const struct trainer *t)
+{
+    double W = t->world, f = sizeof(float);
+    if (t->zero >= 2)
+        return t->zs.bytes;
+    if (t->world == 1)
+        return 0.0;
+    if (t->zero1)
+        return 2.0 * (W - 1) * (double)(t->shard_hi[0] - t->shard_lo[0]) * f;
+    return 2.0 * (W - 1) / W * (double)t->model.num_params * f;
+}
+
 /* The gradient sum over ranks, timed from a barrier: what the exchange
- * costs, apart from waiting for the slowest rank's backward. */
+ * costs, apart from waiting for the slowest rank's backward. Stages 2 and 3
+ * have exchanged already, layer by layer. */
 static int exchange_grads(struct trainer *t, struct step_report *rep, struct herr *err)
 {
+    if (t->zero >= 2)
+        return 0;
     if (t->world > 1 && comm_barrier(t->comm, err))
         return herr_wrap(err, "step %ld, before the gradient exchange: ", t->step);
     double t0 = trainer_now();
@@ -149,6 +168,8 @@ int trainer_step(struct trainer *t, struct step_report *rep, struct herr *err)
     long valid = 0;
 
     t->model.ops->zero_grads(t->model.impl);
+    if (t->zero >= 2)
+        zero_begin_step(t);
     if (t->normalize_step && K > 1) {
         /* one normalization over the whole step: every micro-batch's losses
          * are needed before the first backward, so all K are forwarded first
@@ -189,14 +210,19 @@ int trainer_step(struct trainer *t, struct step_report *rep, struct herr *err)
                         t->step, rep->grad_norm);
     rep->clip_scale = optim_clip_scale(rep->grad_norm, t->ocfg.grad_clip);
     rep->lr = optim_lr_at(&t->ocfg, t->step);
-    /* under ZeRO-1 the optimizer's range is this rank's shard */
-    if (adamw_update(&t->opt, t->model.params, t->model.grads, t->model.spans, t->model.nspans,
-                     &t->ocfg, rep->lr, rep->clip_scale, err))
+    /* under ZeRO-1 the optimizer's range is this rank's shard; under 2 and 3
+     * its pieces */
+    if (t->zero >= 2 ? zero_update(t, rep->lr, rep->clip_scale, err)
+                      : adamw_update(&t->opt, t->model.params, t->model.grads, t->model.spans,
+                                     t->model.nspans, &t->ocfg, rep->lr, rep->clip_scale, err))
         return -1;
     double t_share = trainer_now();
     if (trainer_share_params(t, err))
         return -1;
     rep->exchange_seconds += trainer_now() - t_share;
+    if (t->zero >= 2) /* the hooks' gathers and reduce-scatters, staging included */
+        rep->exchange_seconds = t->zs.seconds;
+    rep->exchange_bytes = exchange_bytes(t);
     t->be->ops->finish(t->be);
     rep->seconds = trainer_now() - t0;
     rep->comm_seconds = comm_seconds(t->comm) - c0;

@@ -73,6 +73,10 @@ static int d_losses(void *impl, float *host, struct herr *err)
 {
     return decoder_download_token_losses(impl, host, err);
 }
+static void d_hooks(void *impl, const struct param_hooks *hooks)
+{
+    decoder_set_hooks(impl, hooks);
+}
 static void d_destroy(void *impl) { decoder_destroy(impl); }
 
 static const struct model_ops decoder_model_ops = {
@@ -85,6 +89,7 @@ static const struct model_ops decoder_model_ops = {
     .download_grads = d_grads,
     .download_logits = d_logits,
     .download_token_losses = d_losses,
+    .set_hooks = d_hooks,
     .destroy = d_destroy,
 };
 

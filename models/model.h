@@ -12,6 +12,7 @@
 
 #include "backends/backend.h"
 #include "models/model_config.h"
+#include "models/param_groups.h"
 #include "models/param_span.h"
 
 #define MODEL_MAX_SPANS 32
@@ -28,6 +29,9 @@ struct model_ops {
     int (*download_logits)(void *impl, float *host, struct herr *err);
     /* the last forward's per-token losses (B, T) */
     int (*download_token_losses)(void *impl, float *host, struct herr *err);
+    /* A model created with hooked parameters or gradients (struct
+     * model_memory) finds them through these (models/param_groups.h). */
+    void (*set_hooks)(void *impl, const struct param_hooks *hooks);
     void (*destroy)(void *impl);
 };
 
@@ -38,7 +42,7 @@ struct model {
     struct model_config config; /* the family's hyper-parameters */
     int B, T;                   /* rows and tokens per forward */
     size_t num_params;
-    dptr params, grads;         /* (num_params) on the device */
+    dptr params, grads;         /* (num_params) on the device; no buffer when hooked */
     int nspans;
     struct param_span spans[MODEL_MAX_SPANS];
     double flops_per_step;      /* forward + backward over B*T tokens */

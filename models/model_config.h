@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "models/param_groups.h"
 
 struct model_family;
 
@@ -47,6 +48,10 @@ const char *model_recompute_name(enum model_recompute r);
 struct model_memory {
     enum model_recompute recompute;
     int attn_chunk; /* rows per attention pass when recomputing; 0 = as many as fit 64 MiB */
+    /* ZeRO-2/3 (core/train_zero.h): the model keeps no flat gradient buffer
+     * (hook_grads) or no flat parameter buffer (hook_params); a trainer lends
+     * them group by group through models/param_groups.h's hooks */
+    int hook_params, hook_grads;
 };
 
 /* Changes to a preset from flags or a planner request. 0 (or tie_embeddings
@@ -112,8 +117,17 @@ int model_config_equal(const struct model_config *a, const struct model_config *
 size_t model_config_num_params(const struct model_config *cfg);
 size_t model_config_activation_floats(const struct model_config *cfg, int B, int T,
                                       const struct model_memory *mem);
+/* The part of the activation arena the recompute mode works in (planner). */
+size_t model_config_recompute_workspace(const struct model_config *cfg, int B, int T,
+                                        const struct model_memory *mem);
 double model_config_flops_per_step(const struct model_config *cfg, int B, int T);
 double model_config_matmul_params(const struct model_config *cfg);
+
+/* The parameter groups of models/param_groups.h: layers + 1. */
+int model_config_num_groups(const struct model_config *cfg);
+/* Group g's slices into out (returns how many) and its buffer's size. */
+int model_config_group_slices(const struct model_config *cfg, int g,
+                              struct param_slice out[PARAM_GROUP_MAX_SLICES], size_t *floats);
 
 /* Model files: header <-> config. Reading finds the family by the magic and
  * checks the family's version and fields; `what` names the file in messages. */

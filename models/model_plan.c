@@ -26,7 +26,9 @@ int model_plan_shape(const char *name, const struct model_overrides *ov, int B, 
     out->num_params = model_config_num_params(&c);
     out->activation_floats = model_config_activation_floats(&c, B, T, mem);
     out->activation_floats_kept = model_config_activation_floats(&c, B, T, NULL);
+    out->recompute_workspace = model_config_recompute_workspace(&c, B, T, mem);
     out->flops_per_step = model_config_flops_per_step(&c, B, T);
+    out->config = c;
     out->matmul_params = model_config_matmul_params(&c);
     return 0;
 }

@@ -17,8 +17,10 @@ struct model_shape {
     size_t num_params;     /* P: floats in the flat parameter buffer */
     size_t activation_floats; /* the device activation arena for (B, T) and the recompute mode */
     size_t activation_floats_kept; /* the same without recomputation, for comparison */
+    size_t recompute_workspace; /* of activation_floats: what the recompute mode works in */
     double flops_per_step; /* forward + backward over one micro-batch of B x T */
     double matmul_params;  /* parameters that take part in matrix products */
+    struct model_config config; /* the model itself (for the sharding layout) */
 };
 
 /* The shape of preset `name` (whichever family has it) with overrides, for

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "models/nn/decoder.h"
+
 extern const struct model_family gpt2_family;
 extern const struct model_family llama_family;
 
@@ -223,6 +225,30 @@ double model_config_flops_per_step(const struct model_config *cfg, int B, int T)
 double model_config_matmul_params(const struct model_config *cfg)
 {
     return cfg->family->matmul_params(cfg);
+}
+
+/* Every family is a decoder spec: the groups are the decoder's. */
+int model_config_num_groups(const struct model_config *cfg)
+{
+    struct decoder_spec s;
+    cfg->family->spec(cfg, &s);
+    return decoder_num_groups(&s);
+}
+
+int model_config_group_slices(const struct model_config *cfg, int g,
+                              struct param_slice out[PARAM_GROUP_MAX_SLICES], size_t *floats)
+{
+    struct decoder_spec s;
+    cfg->family->spec(cfg, &s);
+    return decoder_group_slices(&s, g, out, floats);
+}
+
+size_t model_config_recompute_workspace(const struct model_config *cfg, int B, int T,
+                                        const struct model_memory *mem)
+{
+    struct decoder_spec s;
+    cfg->family->spec(cfg, &s);
+    return decoder_recompute_workspace_floats(&s, B, T, mem);
 }
 
 int model_config_from_header(const int32_t h[MODEL_FILE_HEADER_INTS], struct model_config *cfg,

@@ -229,6 +229,7 @@ fi
 # shellcheck disable=SC2086
 if "$HEFT" train $TINY --layers 1 --steps 1 --out "$WORK/one-layer" >/dev/null 2>&1; then
     # shellcheck disable=SC2086
+    # (the file sets the shape: no shape flags with --init-from)
     expect_refusal "a rank with another --init-from model" "rank 1 builds the model gpt2 L=1" \
         -n 1 "$HEFT" train $RUN --init-from "$WORK/uniform-w1/model.bin" --out "$WORK/disagree" : \
         -n 1 "$HEFT" train $RUN --init-from "$WORK/one-layer/model.bin" --out "$WORK/disagree"

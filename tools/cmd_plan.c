@@ -17,11 +17,14 @@
 #include "core/options.h"
 #include "core/plan.h"
 #include "core/train_config.h"
+#include "core/train_memory.h"
 
 /* `heft plan` takes `heft train`'s flags (so a training command line plans
  * as it is; --model may list several presets) plus its own below. */
 struct plan_settings {
     char ranks[OPT_STRING_MAX]; /* comma-separated rank counts */
+    char zero[OPT_STRING_MAX];  /* comma-separated ZeRO stages; "" = heft train's --zero */
+    char device_mem[OPT_STRING_MAX]; /* "24G"; "" = no fit check */
     double gemm_gflops, efficiency, link_gbps;
 };
 
@@ -30,6 +33,10 @@ struct plan_settings {
 static const struct opt_spec plan_options[] = {
     OPT_HEADING("Planning (heft plan's own; all of heft train's flags apply too)"),
     { "ranks", OPT_STRING, F(ranks), 1, 0, "LIST", "data-parallel ranks, comma-separated" },
+    { "zero", OPT_STRING, F(zero), 1, 0, "LIST",
+      "ZeRO stages, comma-separated (0,1,2,3; as heft train's --zero)" },
+    { "device-mem", OPT_STRING, F(device_mem), 1, 0, "SIZE",
+      "memory of one device (24G = 24 GiB; M, T too): whether the run fits, and the headroom" },
     { "gemm-gflops", OPT_DOUBLE, F(gemm_gflops), 0, 1e9, "X",
       "GEMM rate per rank in GFLOP/s instead of measuring it (0 = measure)" },
     { "efficiency", OPT_DOUBLE, F(efficiency), 1e-3, 1, "X",
@@ -53,14 +60,17 @@ static void usage(FILE *out, const struct plan_settings *s, const struct train_c
     char presets[512];
     model_plan_presets(presets, sizeof presets);
     fprintf(out,
-            "usage: heft plan [heft train's flags] [--ranks LIST] [--gemm-gflops X] ...\n\n"
+            "usage: heft plan [heft train's flags] [--ranks LIST] [--zero LIST] [--device-mem SIZE]\n"
+            "                 [--gemm-gflops X] ...\n\n"
             "Predicts, without training, what `heft train` with the same flags needs per\n"
-            "rank: weights, gradients, the Adam state (1/W of it with --zero1),\n"
-            "activations and the trainer's host buffers; FLOPs per step; and a step time\n"
+            "rank: weights, gradients, the Adam state (each whole, or this rank's shard\n"
+            "under --zero 1, 2, 3), the layer buffers ZeRO-2/3 gather into, activations\n"
+            "and the recompute workspace, and the trainer's host buffers; whether that\n"
+            "fits --device-mem; FLOPs and the exchange's bytes per step; and a step time\n"
             "from the GEMM rate measured on this backend. The vocabulary is the model's\n"
             "own (GPT-2: 50257) unless --vocab gives the data's (heft's built-in data:\n"
-            "257); the data is not opened. With lists (--model gpt2,gpt2-xl --ranks 1,8),\n"
-            "one table row per combination.\nmodels: %s\n",
+            "257); the data is not opened. With lists (--model gpt2,gpt2-xl --ranks 1,8\n"
+            "--zero 0,3), one table row per combination.\nmodels: %s\n",
             presets);
     opts_print_help(out, plan_options, s);
     opts_print_help(out, train_options(), tc);
@@ -111,38 +121,71 @@ static void line(const char *label, double value, const char *fmt)
     putchar('\n');
 }
 
+static const char *const stage_words[] = {
+    "0 (all-reduce)", "1 (Adam state sharded)", "2 (Adam state, gradients sharded)",
+    "3 (Adam state, gradients, weights sharded)",
+};
+
 static void print_detail(const struct plan_request *q, const struct plan *p, const char *rate_src)
 {
     const struct model_shape *m = &p->shape;
-    int sharded = q->zero1 && q->ranks > 1;
-    char label[128];
+    int sharded = p->zero >= 1;
+    char label[160];
     printf("heft plan: %s (%s: %s), %.1fM parameters\n", m->name, m->family, m->summary,
            (double)m->num_params / 1e6);
-    printf("  %d rank%s x batch %d x seq %d x grad-accum %d = %.0f tokens/step; ZeRO-1 %s; "
+    printf("  %d rank%s x batch %d x seq %d x grad-accum %d = %.0f tokens/step; ZeRO %s; "
            "recompute %s\n\n",
            q->ranks, q->ranks == 1 ? "" : "s", q->batch, q->seq, q->grad_accum,
-           p->tokens_per_step, sharded ? "on" : "off", model_recompute_name(q->mem.recompute));
+           p->tokens_per_step, stage_words[p->zero], model_recompute_name(q->mem.recompute));
     printf("memory per rank (MiB)\n");
-    line("weights (fp32)", mib(p->weights), "%12.1f");
-    line("gradients (fp32)", mib(p->grads), "%12.1f");
-    line(sharded ? "Adam m + v (fp32, this rank's 1/W shard)" : "Adam m + v (fp32)",
+    line(p->zero == 3 ? "weights (fp32, this rank's pieces)" : "weights (fp32)", mib(p->weights),
+         "%12.1f");
+    line(p->zero >= 2 ? "gradients (fp32, this rank's pieces)" : "gradients (fp32)",
+         mib(p->grads), "%12.1f");
+    line(sharded ? "Adam m + v (fp32, this rank's shard)" : "Adam m + v (fp32)",
          mib(p->optimizer), "%12.1f");
+    if (p->zero == 3) {
+        snprintf(label, sizeof label, "gathered weights: outer group + %d layer%s",
+                 p->layer_buffers, p->layer_buffers == 1 ? "" : "s");
+        line(label, mib(p->gathered_weights), "%12.1f");
+    }
+    if (p->zero >= 2) {
+        line("gathered gradients: outer group + 1 layer", mib(p->gathered_grads), "%12.1f");
+        snprintf(label, sizeof label, "  (one layer %.1f MiB, outer group %.1f MiB)",
+                 mib(p->layer_weights), mib(p->outer_weights));
+        printf("  %s\n", label);
+    }
     snprintf(label, sizeof label, "activations (B=%d, T=%d, recompute %s)", q->batch, q->seq,
              model_recompute_name(q->mem.recompute));
     line(label, mib(p->activations), "%12.1f");
-    if (q->mem.recompute != MODEL_RECOMPUTE_NONE)
+    if (q->mem.recompute != MODEL_RECOMPUTE_NONE) {
+        line("  of which the recompute workspace", mib(p->recompute_workspace), "%12.1f");
         line("  (saved against keeping everything)", mib(p->activations_saved), "%12.1f");
+    }
     line("= device memory", mib(p->device_total), "%12.1f");
+    if (q->device_mem > 0) {
+        snprintf(label, sizeof label, "%s a %.0f GiB device: headroom (MiB, %%)",
+                 p->fits ? "FITS" : "DOES NOT FIT", q->device_mem / 1073741824.0);
+        printf("  %-44s%12.1f  %+.1f %%\n", label, mib(p->headroom),
+               100.0 * p->headroom / q->device_mem);
+    }
     line("host: step staging", mib(p->host_staging), "%12.1f");
-    line("host: gradient/parameter stage", mib(p->host_stage), "%12.1f");
+    line("host: exchange stage (buckets, rounds)", mib(p->host_stage), "%12.1f");
+    if (p->host_acc > 0)
+        line("host: gradient accumulation round", mib(p->host_acc), "%12.1f");
     line("host: parameter copy (start, export)", mib(p->host_transient), "%12.1f");
     line("host: process baseline (measured)", mib(q->baseline_bytes), "%12.1f");
     line("= host memory", mib(p->host_total), "%12.1f");
-    line("peak resident on the CPU backend (both)", mib(p->cpu_peak_rss), "%12.1f");
+    line("peak resident on the CPU backend, rank 0", mib(p->cpu_peak_rss), "%12.1f");
+    if (q->ranks > 1)
+        line("peak resident on the CPU backend, others", mib(p->cpu_peak_rss_others),
+             "%12.1f");
     printf("\nwork per optimizer step\n");
     line("FLOPs per rank", p->flops_rank, "%12.4g");
     line("FLOPs, all ranks", p->flops_total, "%12.4g");
-    line("gradient exchange per rank (MiB)", mib(p->comm_bytes), "%12.1f");
+    line("exchange per rank, MiB sent (as much received)", mib(p->comm_bytes), "%12.4f");
+    if (q->ranks > 1 && p->comm_bytes_dp > 0)
+        line("  x plain data parallelism's", p->comm_bytes / p->comm_bytes_dp, "%12.2f");
     if (q->gemm_gflops <= 0)
         return;
     snprintf(label, sizeof label, "GEMM rate, GFLOP/s (%s)", rate_src);
@@ -156,22 +199,51 @@ static void print_detail(const struct plan_request *q, const struct plan *p, con
     line("tokens/s estimate, all ranks", p->tokens_per_s, "%12.0f");
 }
 
-static void print_row_header(void)
+static void print_row_header(int fit)
 {
-    printf("%-12s %5s %6s %9s %9s %9s %9s %10s %10s %10s %11s %9s %9s\n", "model", "ranks",
-           "params", "weights", "grads", "adam", "acts", "device", "host", "cpu-peak",
-           "GFLOP/step", "step-s", "tok/s");
-    printf("%-12s %5s %6s %9s %9s %9s %9s %10s %10s %10s %11s %9s %9s\n", "", "", "(M)", "(MiB)",
-           "(MiB)", "(MiB)", "(MiB)", "(MiB)", "(MiB)", "(MiB)", "(per rank)", "", "");
+    printf("%-12s %5s %4s %6s %9s %9s %9s %9s %9s %10s %8s %10s %10s %11s %9s %9s %9s\n",
+           "model", "ranks", "zero", "params", "weights", "grads", "adam", "gathered", "acts",
+           "device", fit ? "fits" : "", "host", "cpu-peak", "GFLOP/step", "exch", "step-s",
+           "tok/s");
+    printf("%-12s %5s %4s %6s %9s %9s %9s %9s %9s %10s %8s %10s %10s %11s %9s %9s %9s\n", "", "",
+           "", "(M)", "(MiB)", "(MiB)", "(MiB)", "(MiB)", "(MiB)", "(MiB)",
+           fit ? "(GiB)" : "", "(MiB)", "(MiB)", "(per rank)", "(MiB)", "", "");
 }
 
 static void print_row(const struct plan_request *q, const struct plan *p)
 {
-    printf("%-12s %5d %6.0f %9.0f %9.0f %9.0f %9.0f %10.0f %10.0f %10.0f %11.1f %9.3f %9.0f\n",
-           p->shape.name, q->ranks, (double)p->shape.num_params / 1e6, mib(p->weights),
-           mib(p->grads), mib(p->optimizer), mib(p->activations), mib(p->device_total),
-           mib(p->host_total), mib(p->cpu_peak_rss), p->flops_rank / 1e9, p->step_s,
+    char fit[32] = "";
+    if (q->device_mem > 0)
+        snprintf(fit, sizeof fit, "%s%+.1f", p->fits ? "" : "NO", p->headroom / 1073741824.0);
+    printf("%-12s %5d %4d %6.0f %9.0f %9.0f %9.0f %9.0f %9.0f %10.0f %8s %10.0f %10.0f %11.1f "
+           "%9.0f %9.3f %9.0f\n",
+           p->shape.name, q->ranks, p->zero, (double)p->shape.num_params / 1e6, mib(p->weights),
+           mib(p->grads), mib(p->optimizer), mib(p->gathered_weights + p->gathered_grads),
+           mib(p->activations), mib(p->device_total), fit, mib(p->host_total),
+           mib(p->cpu_peak_rss), p->flops_rank / 1e9, mib(p->comm_bytes), p->step_s,
            p->tokens_per_s);
+}
+
+/* "24G" (GiB), "512M", "1.5T", or bytes -> bytes; -1 when it is none of them. */
+static double parse_size(const char *text)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || !(v > 0))
+        return -1;
+    double unit = 1;
+    switch (*end) {
+    case 'K': case 'k': unit = 1024.0; end++; break;
+    case 'M': case 'm': unit = 1048576.0; end++; break;
+    case 'G': case 'g': unit = 1073741824.0; end++; break;
+    case 'T': case 't': unit = 1099511627776.0; end++; break;
+    default: break;
+    }
+    if (*end == 'i')
+        end++;
+    if (*end == 'B' || *end == 'b')
+        end++;
+    return *end ? -1 : v * unit;
 }
 
 /* Splits a comma-separated list in place; returns the number of items, or
@@ -267,14 +339,30 @@ int cmd_plan(int argc, char **argv)
     return rc;
 }
 
-/* One plan per model and rank count. */
+/* One plan per model, rank count and stage. */
 static int plan_all(struct plan_settings *s, struct train_config *tc)
 {
-    char *models[64], *ranks[64];
-    int nm = split("--model", tc->model, models, 64), nr = split("--ranks", s->ranks, ranks, 64);
-    if (nm < 0 || nr < 0)
+    char *models[64], *ranks[64], *stages[8], zero_word[16];
+    struct herr cfg_err = { { 0 } };
+    if (train_config_resolve_zero(tc, &cfg_err)) {
+        fprintf(stderr, "heft plan: %s\n", cfg_err.msg);
         return 2;
-    struct model_memory mem = { MODEL_RECOMPUTE_NONE, tc->attn_chunk };
+    }
+    if (!s->zero[0]) {
+        snprintf(zero_word, sizeof zero_word, "%d", tc->zero);
+        snprintf(s->zero, sizeof s->zero, "%s", zero_word);
+    }
+    int nm = split("--model", tc->model, models, 64), nr = split("--ranks", s->ranks, ranks, 64);
+    int nz = split("--zero", s->zero, stages, 8);
+    if (nm < 0 || nr < 0 || nz < 0)
+        return 2;
+    double device_mem = 0;
+    if (s->device_mem[0] && (device_mem = parse_size(s->device_mem)) <= 0) {
+        fprintf(stderr, "heft plan: --device-mem '%s': expected a size such as 24G, 64G or "
+                        "512M\n", s->device_mem);
+        return 2;
+    }
+    struct model_memory mem = { .recompute = MODEL_RECOMPUTE_NONE, .attn_chunk = tc->attn_chunk };
     struct herr rc_err = { { 0 } };
     if (model_recompute_parse(tc->recompute, &mem.recompute, &rc_err)) {
         fprintf(stderr, "heft plan: %s\n", rc_err.msg);
@@ -287,37 +375,48 @@ static int plan_all(struct plan_settings *s, struct train_config *tc)
     char src[64];
     if (measure(s, tc, many_ranks, &gflops, &baseline, &mpi_extra, src, sizeof src))
         return 1;
-    if (nm * nr > 1)
-        print_row_header();
+    int table = nm * nr * nz > 1;
+    if (table)
+        print_row_header(device_mem > 0);
     for (int i = 0; i < nm; i++)
-        for (int j = 0; j < nr; j++) {
-            char *end;
-            long w = strtol(ranks[j], &end, 10);
-            if (*end || w < 1 || w > 1 << 20) {
-                fprintf(stderr, "heft plan: --ranks: '%s' is not a rank count\n", ranks[j]);
-                return 2;
+        for (int j = 0; j < nr; j++)
+            for (int k = 0; k < nz; k++) {
+                char *end;
+                long w = strtol(ranks[j], &end, 10);
+                if (*end || w < 1 || w > 1 << 20) {
+                    fprintf(stderr, "heft plan: --ranks: '%s' is not a rank count\n", ranks[j]);
+                    return 2;
+                }
+                long z = strtol(stages[k], &end, 10);
+                if (*end || z < 0 || z > 3) {
+                    fprintf(stderr, "heft plan: --zero: '%s' is not a stage (0, 1, 2 or 3)\n",
+                            stages[k]);
+                    return 2;
+                }
+                struct model_overrides ov = tc->shape;
+                ov.vocab = tc->vocab;
+                struct plan_request q = {
+                    .model = models[i],
+                    .ov = ov,
+                    .ranks = (int)w, .batch = tc->batch, .seq = tc->seq,
+                    .grad_accum = tc->grad_accum, .zero = (int)z,
+                    .normalize_step = !strcmp(tc->rw_normalize, "step"), .mem = mem,
+                    .device_mem = device_mem,
+                    .no_export = tc->stop_after > 0 && tc->stop_after < tc->steps,
+                    .gemm_gflops = gflops,
+                    .efficiency = s->efficiency, .link_gbps = s->link_gbps,
+                    .baseline_bytes = baseline + (w > 1 ? mpi_extra : 0),
+                };
+                struct plan p;
+                struct herr err = { { 0 } };
+                if (plan_compute(&q, &p, &err)) {
+                    fprintf(stderr, "heft plan: %s\n", err.msg);
+                    return 2;
+                }
+                if (table)
+                    print_row(&q, &p);
+                else
+                    print_detail(&q, &p, src);
             }
-            struct model_overrides ov = tc->shape;
-            ov.vocab = tc->vocab;
-            struct plan_request q = {
-                .model = models[i],
-                .ov = ov,
-                .ranks = (int)w, .batch = tc->batch, .seq = tc->seq,
-                .grad_accum = tc->grad_accum, .zero1 = tc->zero1, .mem = mem,
-                .gemm_gflops = gflops,
-                .efficiency = s->efficiency, .link_gbps = s->link_gbps,
-                .baseline_bytes = baseline + (w > 1 ? mpi_extra : 0),
-            };
-            struct plan p;
-            struct herr err = { { 0 } };
-            if (plan_compute(&q, &p, &err)) {
-                fprintf(stderr, "heft plan: %s\n", err.msg);
-                return 2;
-            }
-            if (nm * nr > 1)
-                print_row(&q, &p);
-            else
-                print_detail(&q, &p, src);
-        }
     return 0;
 }

@@ -50,9 +50,11 @@ struct decoder {
     struct model_memory mem;
     enum model_recompute rc; /* mem.recompute */
     int chunk; /* rows per attention pass when probabilities are recomputed */
-    dptr params, grads; // (P)
+    dptr params, grads; // (P); NN_NONE when the trainer lends them (hooks)
     dptr arena;
     struct decoder_acts a;
+    struct param_hooks hooks; /* all NULL: the flat buffers above */
+    size_t local[DEC_NUM_TENSORS]; /* each tensor's place in its group's buffer */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -68,12 +70,66 @@ static size_t hidden_of(const struct decoder_spec *s)
     return s->act == NN_SWIGLU ? 2 * (size_t)s->F : (size_t)s->F;
 }
 
+/* Elements of tensor t (of one layer, for the layers' tensors); 0 when the
+ * family has none. One table for the views below and the groups. */
+static size_t tensor_floats(const struct decoder_spec *s, enum dec_tensor t)
+{
+    if (s->off[t] == DEC_ABSENT)
+        return 0;
+    size_t C = (size_t)s->C, QKV = qkv_width(s), H = hidden_of(s), F = (size_t)s->F;
+    switch (t) {
+    case DEC_WTE: case DEC_HEAD: return (size_t)s->Vp * C;
+    case DEC_WPE: return (size_t)s->maxT * C;
+    case DEC_QKVW: return QKV * C;
+    case DEC_QKVB: return QKV;
+    case DEC_PROJW: return C * C;
+    case DEC_FCW: return H * C;
+    case DEC_FCB: return H;
+    case DEC_FCPROJW: return C * F;
+    default: return C; /* norms' weights and biases, the projections' biases */
+    }
+}
+
+/* The groups' tensors in their buffers' order: a layer's, then the outer
+ * group's (models/param_groups.h). */
+static const enum dec_tensor layer_tensors[] = {
+    DEC_N1W, DEC_N1B, DEC_QKVW, DEC_QKVB, DEC_PROJW, DEC_PROJB,
+    DEC_N2W, DEC_N2B, DEC_FCW, DEC_FCB, DEC_FCPROJW, DEC_FCPROJB,
+};
+static const enum dec_tensor outer_tensors[] = { DEC_WTE, DEC_WPE, DEC_NFW, DEC_NFB, DEC_HEAD };
+enum { NUM_LAYER_TENSORS = 12, NUM_OUTER_TENSORS = 5 };
+
+int decoder_num_groups(const struct decoder_spec *s) { return s->L + 1; }
+
+int decoder_group_slices(const struct decoder_spec *s, int g,
+                         struct param_slice out[PARAM_GROUP_MAX_SLICES], size_t *floats)
+{
+    int layer = g < s->L;
+    const enum dec_tensor *list = layer ? layer_tensors : outer_tensors;
+    int n = 0, count = layer ? NUM_LAYER_TENSORS : NUM_OUTER_TENSORS;
+    size_t local = 0;
+    for (int i = 0; i < count; i++) {
+        size_t size = tensor_floats(s, list[i]);
+        if (!size)
+            continue;
+        out[n].flat = s->off[list[i]] + (layer ? (size_t)g * size : 0);
+        out[n].count = size;
+        out[n].local = local;
+        local += size;
+        n++;
+    }
+    *floats = local;
+    return n;
+}
+
 /* Element counts of the arena's tensors, in struct order (one table serves
  * both the size computation and the carving). */
 enum { NUM_ACTS = 28 };
+/* positions in that order the planner's workspace figure needs */
+enum { ACT_N1 = 1, ACT_ATT = 5, ACT_FCHG = 12, ACT_DATT = 25 };
 
 /* NULL memory settings: keep everything */
-static const struct model_memory keep_all = { MODEL_RECOMPUTE_NONE, 0 };
+static const struct model_memory keep_all = { .recompute = MODEL_RECOMPUTE_NONE };
 
 int decoder_attention_chunk(const struct decoder_spec *s, int B, int T,
                             const struct model_memory *mem)
@@ -140,6 +196,22 @@ size_t decoder_activation_floats(const struct decoder_spec *s, int B, int T,
     return n;
 }
 
+size_t decoder_recompute_workspace_floats(const struct decoder_spec *s, int B, int T,
+                                          const struct model_memory *mem)
+{
+    const enum model_recompute rc = (mem ? mem : &keep_all)->recompute;
+    size_t sz[NUM_ACTS], n = 0;
+    act_sizes(s, B, T, mem, sz);
+    if (rc == MODEL_RECOMPUTE_LAYER) /* n1 .. fchg: one layer's, shared by all */
+        for (int i = ACT_N1; i <= ACT_FCHG; i++)
+            n += sz[i];
+    else if (rc == MODEL_RECOMPUTE_ATTN)
+        n += sz[ACT_ATT]; /* a chunk of rows' probabilities */
+    if (rc != MODEL_RECOMPUTE_NONE)
+        n += sz[ACT_DATT]; /* the same chunk's gradient */
+    return n;
+}
+
 double decoder_matmul_params(const struct decoder_spec *s)
 {
     double C = s->C, L = s->L, QKV = (double)qkv_width(s), H = (double)hidden_of(s);
@@ -200,8 +272,17 @@ int decoder_create(struct decoder **out, struct backend *be, const struct decode
     d->mem = mem ? *mem : keep_all;
     d->rc = d->mem.recompute;
     d->chunk = decoder_attention_chunk(s, B, T, mem);
-    d->params = backend_alloc_named(be, s->num_params, "parameters");
-    d->grads = backend_alloc_named(be, s->num_params, "gradients");
+    for (int g = 0; g < 2; g++) { /* a layer's tensors, then the outer ones */
+        size_t local = 0;
+        for (int i = 0; i < (g ? NUM_OUTER_TENSORS : NUM_LAYER_TENSORS); i++) {
+            enum dec_tensor t = g ? outer_tensors[i] : layer_tensors[i];
+            d->local[t] = local;
+            local += tensor_floats(s, t);
+        }
+    }
+    d->params = d->mem.hook_params ? NN_NONE
+                                   : backend_alloc_named(be, s->num_params, "parameters");
+    d->grads = d->mem.hook_grads ? NN_NONE : backend_alloc_named(be, s->num_params, "gradients");
     d->arena = backend_alloc_named(be, decoder_activation_floats(s, B, T, mem), "activations");
     if (backend_check(be, err)) {
         decoder_destroy(d);
@@ -209,8 +290,10 @@ int decoder_create(struct decoder **out, struct backend *be, const struct decode
                          s->num_params, B, T);
     }
     carve(d);
-    be->ops->fill(be, d->params, 0.0f, s->num_params);
-    be->ops->fill(be, d->grads, 0.0f, s->num_params);
+    if (nn_has(d->params))
+        be->ops->fill(be, d->params, 0.0f, s->num_params);
+    if (nn_has(d->grads))
+        be->ops->fill(be, d->grads, 0.0f, s->num_params);
     if (s->rope) {
         int hs = hs_of(s);
         float *table = malloc((size_t)T * hs * sizeof *table);
@@ -243,6 +326,13 @@ void decoder_destroy(struct decoder *d)
 dptr decoder_params(const struct decoder *d) { return d->params; }
 dptr decoder_grads(const struct decoder *d) { return d->grads; }
 
+void decoder_set_hooks(struct decoder *d, const struct param_hooks *hooks)
+{
+    memset(&d->hooks, 0, sizeof d->hooks);
+    if (hooks)
+        d->hooks = *hooks;
+}
+
 /* ------------------------------------------------------------------------ */
 /* host <-> device                                                            */
 
@@ -259,18 +349,34 @@ static int transfer(struct decoder *d, int down, void *host, dptr dev, size_t n,
     return 0;
 }
 
+/* A model whose trainer lends it the parameters or gradients has no flat
+ * copy of them to move. */
+static int flat_buffer(const struct decoder *d, dptr p, const char *what, struct herr *err)
+{
+    if (!nn_has(p))
+        return herr_set(err, "%s: the %s are sharded over the ranks (ZeRO); this model holds "
+                             "no whole copy", d->s.name, what);
+    return 0;
+}
+
 int decoder_download_params(struct decoder *d, float *host, struct herr *err)
 {
+    if (flat_buffer(d, d->params, "parameters", err))
+        return -1;
     return transfer(d, 1, host, d->params, d->s.num_params, "parameters", err);
 }
 
 int decoder_upload_params(struct decoder *d, const float *host, struct herr *err)
 {
+    if (flat_buffer(d, d->params, "parameters", err))
+        return -1;
     return transfer(d, 0, (void *)host, d->params, d->s.num_params, "parameters", err);
 }
 
 int decoder_download_grads(struct decoder *d, float *host, struct herr *err)
 {
+    if (flat_buffer(d, d->grads, "gradients", err))
+        return -1;
     return transfer(d, 1, host, d->grads, d->s.num_params, "gradients", err);
 }
 
@@ -287,14 +393,21 @@ int decoder_download_token_losses(struct decoder *d, float *host, struct herr *e
 /* ------------------------------------------------------------------------ */
 /* layer views                                                                */
 
-/* A tensor of the flat buffer `base` (parameters or gradients: they share a
- * layout), at layer l for per-layer tensors; NN_NONE when absent. */
-static dptr tensor_at(const struct decoder *d, dptr base, enum dec_tensor t, size_t per_layer,
-                      int l)
+/* Where a group's tensors are: the flat buffer (parameters or gradients:
+ * they share a layout), or a group buffer a hook lent (`local`). */
+struct view {
+    dptr base;
+    int local;
+};
+
+/* Tensor t, of layer l for the layers' tensors; NN_NONE when absent. */
+static dptr tensor_at(const struct decoder *d, struct view v, enum dec_tensor t, int l)
 {
     if (d->s.off[t] == DEC_ABSENT)
         return NN_NONE;
-    return dptr_at(base, d->s.off[t] + (size_t)l * per_layer);
+    if (v.local)
+        return dptr_at(v.base, d->local[t]);
+    return dptr_at(v.base, d->s.off[t] + (size_t)l * tensor_floats(&d->s, t));
 }
 
 /* One layer's slice of the parameters or of the gradients. */
@@ -302,25 +415,54 @@ struct layer_weights {
     dptr n1w, n1b, qkvw, qkvb, projw, projb, n2w, n2b, fcw, fcb, fcprojw, fcprojb;
 };
 
-static struct layer_weights layer_weights_at(const struct decoder *d, dptr base, int l)
+static struct layer_weights layer_weights_at(const struct decoder *d, struct view v, int l)
 {
-    size_t C = (size_t)d->s.C, QKV = qkv_width(&d->s), H = hidden_of(&d->s);
-    size_t F = (size_t)d->s.F;
     struct layer_weights w = {
-        tensor_at(d, base, DEC_N1W, C, l),      tensor_at(d, base, DEC_N1B, C, l),
-        tensor_at(d, base, DEC_QKVW, QKV * C, l), tensor_at(d, base, DEC_QKVB, QKV, l),
-        tensor_at(d, base, DEC_PROJW, C * C, l), tensor_at(d, base, DEC_PROJB, C, l),
-        tensor_at(d, base, DEC_N2W, C, l),      tensor_at(d, base, DEC_N2B, C, l),
-        tensor_at(d, base, DEC_FCW, H * C, l),  tensor_at(d, base, DEC_FCB, H, l),
-        tensor_at(d, base, DEC_FCPROJW, C * F, l), tensor_at(d, base, DEC_FCPROJB, C, l),
+        tensor_at(d, v, DEC_N1W, l),  tensor_at(d, v, DEC_N1B, l),
+        tensor_at(d, v, DEC_QKVW, l), tensor_at(d, v, DEC_QKVB, l),
+        tensor_at(d, v, DEC_PROJW, l), tensor_at(d, v, DEC_PROJB, l),
+        tensor_at(d, v, DEC_N2W, l),  tensor_at(d, v, DEC_N2B, l),
+        tensor_at(d, v, DEC_FCW, l),  tensor_at(d, v, DEC_FCB, l),
+        tensor_at(d, v, DEC_FCPROJW, l), tensor_at(d, v, DEC_FCPROJB, l),
     };
     return w;
 }
 
 /* The LM head: its own tensor, or the token embedding when tied. */
-static dptr head_of(const struct decoder *d, dptr base)
+static dptr head_of(const struct decoder *d, struct view v)
 {
-    return tensor_at(d, base, d->s.off[DEC_HEAD] == DEC_ABSENT ? DEC_WTE : DEC_HEAD, 0, 0);
+    return tensor_at(d, v, d->s.off[DEC_HEAD] == DEC_ABSENT ? DEC_WTE : DEC_HEAD, 0);
+}
+
+/* Group g's weights (g = L: the outer group): the flat buffer, or the
+ * trainer's gathered copy. */
+static int group_params(struct decoder *d, int g, struct view *v, struct herr *err)
+{
+    v->local = d->hooks.params != NULL;
+    v->base = d->params;
+    if (v->local)
+        return d->hooks.params(d->hooks.ctx, g, &v->base, err);
+    if (!nn_has(d->params))
+        return herr_set(err, "%s: created without parameters and given no hooks", d->s.name);
+    return 0;
+}
+
+/* Where group g's gradients go: the flat buffer, or a zeroed group buffer
+ * the trainer takes back in group_grads_done. */
+static int group_grads(struct decoder *d, int g, struct view *v, struct herr *err)
+{
+    v->local = d->hooks.grads != NULL;
+    v->base = d->grads;
+    if (v->local)
+        return d->hooks.grads(d->hooks.ctx, g, &v->base, err);
+    if (!nn_has(d->grads))
+        return herr_set(err, "%s: created without gradients and given no hooks", d->s.name);
+    return 0;
+}
+
+static int group_grads_done(struct decoder *d, int g, struct herr *err)
+{
+    return d->hooks.grads_done ? d->hooks.grads_done(d->hooks.ctx, g, err) : 0;
 }
 
 /* One layer's activations: its input (the residual stream before it) and
@@ -386,7 +528,7 @@ static int check_ids(const struct decoder *d, const int32_t *inputs, const int32
 /* One layer: from its input (the residual stream) to its output res3, keeping
  * what its backward needs in its workspace. The backward calls it again under
  * recompute = layer: same ops on the same inputs, so the same values. */
-static void layer_forward(struct decoder *d, int l)
+static void layer_forward(struct decoder *d, int l, struct view wv)
 {
     struct backend *be = d->be;
     const struct backend_ops *op = be->ops;
@@ -394,7 +536,7 @@ static void layer_forward(struct decoder *d, int l)
     const struct nn_norm *norm = &d->s.norm;
     const struct nn_attention at = attention_of(d);
     const struct nn_mlp mlp = mlp_of(d);
-    struct layer_weights w = layer_weights_at(d, d->params, l);
+    struct layer_weights w = layer_weights_at(d, wv, l);
     struct layer_acts x = layer_acts_at(d, l);
     nn_norm_forward(be, norm, x.n1, x.n1_mean, x.n1_rstd, x.residual, w.n1w, w.n1b, BT, C);
     nn_linear_forward(be, x.qkv, x.n1, w.qkvw, w.qkvb, BT, C, QKV, 0.0f);
@@ -416,20 +558,26 @@ int decoder_forward(struct decoder *d, const int32_t *inputs, const int32_t *tar
     const int B = d->B, T = d->T, BT = B * T, C = d->s.C, L = d->s.L;
     struct decoder_acts *a = &d->a;
     const struct nn_norm *norm = &d->s.norm;
-    dptr p = d->params;
+    struct view p;
 
     if (check_ids(d, inputs, targets, err))
         return -1;
     op->upload(be, a->tokens, inputs, (size_t)BT * sizeof(int32_t));
     op->upload(be, a->targets, targets, (size_t)BT * sizeof(int32_t));
 
-    nn_embed_forward(be, a->encoded, a->tokens, tensor_at(d, p, DEC_WTE, 0, 0),
-                     tensor_at(d, p, DEC_WPE, 0, 0), B, T, C);
-    for (int l = 0; l < L; l++)
-        layer_forward(d, l);
+    if (group_params(d, L, &p, err))
+        return herr_wrap(err, "%s forward, outer weights: ", d->s.name);
+    nn_embed_forward(be, a->encoded, a->tokens, tensor_at(d, p, DEC_WTE, 0),
+                     tensor_at(d, p, DEC_WPE, 0), B, T, C);
+    for (int l = 0; l < L; l++) {
+        struct view w;
+        if (group_params(d, l, &w, err))
+            return herr_wrap(err, "%s forward, weights of layer %d: ", d->s.name, l);
+        layer_forward(d, l, w);
+    }
     dptr last = dptr_at(a->res3, (size_t)(L - 1) * BT * C);
-    nn_norm_forward(be, norm, a->nf, a->nf_mean, a->nf_rstd, last, tensor_at(d, p, DEC_NFW, 0, 0),
-                    tensor_at(d, p, DEC_NFB, 0, 0), BT, C);
+    nn_norm_forward(be, norm, a->nf, a->nf_mean, a->nf_rstd, last, tensor_at(d, p, DEC_NFW, 0),
+                    tensor_at(d, p, DEC_NFB, 0), BT, C);
     nn_lm_loss_forward(be, a->logits, a->lse, a->losses, a->nf, head_of(d, p), a->targets, BT, C,
                        d->s.V, d->s.Vp);
     if (backend_check(be, err))
@@ -446,7 +594,9 @@ int decoder_row_loss_sums(struct decoder *d, float *sums, struct herr *err)
 
 void decoder_zero_grads(struct decoder *d)
 {
-    d->be->ops->fill(d->be, d->grads, 0.0f, d->s.num_params);
+    /* lent gradient buffers come zeroed from the hooks */
+    if (nn_has(d->grads))
+        d->be->ops->fill(d->be, d->grads, 0.0f, d->s.num_params);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -462,13 +612,15 @@ int decoder_backward(struct decoder *d, const float *row_scale, struct herr *err
     const struct nn_norm *norm = &d->s.norm;
     const struct nn_attention at = attention_of(d);
     const struct nn_mlp mlp = mlp_of(d);
-    dptr p = d->params, g = d->grads;
+    struct view p, g;
 
     for (int b = 0; b < B; b++)
         if (!isfinite(row_scale[b]))
             return herr_set(err, "%s backward: row %d has a non-finite gradient scale", d->s.name,
                             b);
     op->upload(be, a->row_scale, row_scale, (size_t)B * sizeof(float));
+    if (group_params(d, L, &p, err) || group_grads(d, L, &g, err))
+        return herr_wrap(err, "%s backward, outer weights: ", d->s.name);
 
     /* logits = nf head^T; losses = crossentropy(logits, targets) */
     nn_lm_loss_backward(be, a->dsmall, head_of(d, g), a->logits, a->lse, a->targets, a->row_scale,
@@ -476,15 +628,20 @@ int decoder_backward(struct decoder *d, const float *row_scale, struct herr *err
     /* nf = norm(last residual) */
     dptr last = dptr_at(a->res3, (size_t)(L - 1) * BT * C);
     op->fill(be, a->dresidual, 0.0f, (size_t)BT * C);
-    nn_norm_backward(be, norm, a->dresidual, tensor_at(d, g, DEC_NFW, 0, 0),
-                     tensor_at(d, g, DEC_NFB, 0, 0), a->dsmall, last,
-                     tensor_at(d, p, DEC_NFW, 0, 0), a->nf_mean, a->nf_rstd, BT, C);
+    nn_norm_backward(be, norm, a->dresidual, tensor_at(d, g, DEC_NFW, 0),
+                     tensor_at(d, g, DEC_NFB, 0), a->dsmall, last, tensor_at(d, p, DEC_NFW, 0),
+                     a->nf_mean, a->nf_rstd, BT, C);
 
     dptr dres = a->dresidual;
     for (int l = L - 1; l >= 0; l--) {
+        struct view wv, dwv;
+        if (group_params(d, l, &wv, err))
+            return herr_wrap(err, "%s backward, weights of layer %d: ", d->s.name, l);
         if (d->rc == MODEL_RECOMPUTE_LAYER)
-            layer_forward(d, l); /* the layer's activations, from its kept input */
-        struct layer_weights w = layer_weights_at(d, p, l), dw = layer_weights_at(d, g, l);
+            layer_forward(d, l, wv); /* the layer's activations, from its kept input */
+        if (group_grads(d, l, &dwv, err))
+            return herr_wrap(err, "%s backward, gradients of layer %d: ", d->s.name, l);
+        struct layer_weights w = layer_weights_at(d, wv, l), dw = layer_weights_at(d, dwv, l);
         struct layer_acts x = layer_acts_at(d, l);
         /* res3 = res2 + mlp(n2)  (dres already holds d res3, which is also the
          * skip path's share of d res2) */
@@ -502,11 +659,15 @@ int decoder_backward(struct decoder *d, const float *row_scale, struct herr *err
         /* n1 = norm(residual): adds into dres, which becomes d residual */
         nn_norm_backward(be, norm, dres, dw.n1w, dw.n1b, a->dsmall, x.residual, w.n1w, x.n1_mean,
                          x.n1_rstd, BT, C);
+        if (group_grads_done(d, l, err))
+            return herr_wrap(err, "%s backward, gradients of layer %d: ", d->s.name, l);
     }
     /* encoded = wte[tokens] (+ wpe) */
-    nn_embed_backward(be, tensor_at(d, g, DEC_WTE, 0, 0), tensor_at(d, g, DEC_WPE, 0, 0), dres,
+    nn_embed_backward(be, tensor_at(d, g, DEC_WTE, 0), tensor_at(d, g, DEC_WPE, 0), dres,
                       a->tokens, B, T, C);
     if (backend_check(be, err))
         return herr_wrap(err, "%s backward: ", d->s.name);
+    if (group_grads_done(d, L, err))
+        return herr_wrap(err, "%s backward, outer gradients: ", d->s.name);
     return 0;
 }

@@ -24,6 +24,7 @@
 
 #include "models/model_config.h"
 #include "models/nn/nn.h"
+#include "models/param_groups.h"
 
 /* The parameter tensors a decoder may have. Per-layer tensors hold all L
  * layers, layer-major: layer l starts at off + l * (size / L). */
@@ -52,6 +53,11 @@ struct decoder_spec {
  * (planner and model). */
 size_t decoder_activation_floats(const struct decoder_spec *s, int B, int T,
                                  const struct model_memory *mem);
+/* Of those, the workspace the recomputation works in (0 for none): one
+ * layer's activations and an attention chunk's probabilities and their
+ * gradient (layer), or the chunk alone (attn). For the planner. */
+size_t decoder_recompute_workspace_floats(const struct decoder_spec *s, int B, int T,
+                                          const struct model_memory *mem);
 /* Rows of the batch whose attention probabilities one pass holds when they
  * are recomputed: mem's attn_chunk, or as many as fit 64 MiB; in [1, B]. */
 int decoder_attention_chunk(const struct decoder_spec *s, int B, int T,
@@ -61,14 +67,25 @@ int decoder_attention_chunk(const struct decoder_spec *s, int B, int T,
 double decoder_flops_per_step(const struct decoder_spec *s, int B, int T);
 double decoder_matmul_params(const struct decoder_spec *s);
 
+/* The parameter groups (models/param_groups.h): one per layer, then the
+ * outer group (wte, wpe, final norm, head; those the family has). */
+int decoder_num_groups(const struct decoder_spec *s);
+/* Group g's slices (returns how many) and its buffer's size in floats. */
+int decoder_group_slices(const struct decoder_spec *s, int g,
+                         struct param_slice out[PARAM_GROUP_MAX_SLICES], size_t *floats);
+
 struct decoder;
 
 int decoder_create(struct decoder **out, struct backend *be, const struct decoder_spec *s, int B,
                    int T, const struct model_memory *mem, struct herr *err);
 void decoder_destroy(struct decoder *d);
 
+/* The flat buffers; NN_NONE (no buffer) for those mem->hook_* left out. */
 dptr decoder_params(const struct decoder *d);
 dptr decoder_grads(const struct decoder *d);
+/* Where a decoder created with hooked parameters or gradients finds them
+ * (models/param_groups.h); copied. NULL clears. */
+void decoder_set_hooks(struct decoder *d, const struct param_hooks *hooks);
 
 /* inputs, targets (B, T) int32 on the host; ids checked against [0, V). */
 int decoder_forward(struct decoder *d, const int32_t *inputs, const int32_t *targets,
