@@ -337,6 +337,11 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
         return -1;
     t->zero = t->cfg.zero == 1 && t->world == 1 ? 0 : t->cfg.zero;
     t->zero1 = t->zero == 1;
+    /* a sample runs on rank 0 from the whole parameters, which stage 3 never holds */
+    if (t->zero == 3 && t->cfg.sample_every > 0)
+        return herr_set(err, "--sample-every needs the whole parameters on rank 0, which "
+                             "--zero 3 does not keep: sample from a checkpoint with heft sample "
+                             "instead, or use --zero 2");
     trainer_watch_long(t);
     t->K = t->cfg.grad_accum;
 
