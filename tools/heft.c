@@ -9,6 +9,7 @@
 #include "tools/cmd_devices.h"
 #include "tools/cmd_plan.h"
 #include "tools/cmd_prepare.h"
+#include "tools/cmd_score.h"
 #include "tools/cmd_tokenizer.h"
 #include "tools/cmd_weights.h"
 #include "tools/commands.h"
@@ -27,6 +28,7 @@ static const struct command commands[] = {
     { "devices", cmd_devices, "list the CPU and the OpenCL platforms and devices", 1 },
     { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses", 0 },
     { "plan", cmd_plan, "memory per rank, FLOPs and step time of a run, before running it", 1 },
+    { "score", cmd_score, "a reference model's loss on every training window (for reducible)", 1 },
 };
 
 static void usage(FILE *out)
