@@ -195,6 +195,8 @@ static int build_reweight_config(struct trainer *t, struct herr *err)
     r->outlier_k = c->rw_outlier_k;
     r->outlier_by_domain = c->rw_outlier_domains;
     r->domain_ema = c->rw_domain_ema;
+    r->learn_fast = c->rw_learn_fast;
+    r->learn_slow = c->rw_learn_slow;
     r->seed = c->seed;
     if (rw_config_validate(r, err))
         return -1;
@@ -330,6 +332,8 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     if (loader_create(&t->ld, t->ds, t->cfg.batch, t->cfg.seq, t->rank, t->world, t->cfg.seed,
                       err))
         return herr_wrap(err, "--data %s: ", t->cfg.data);
+    if (trainer_ref_setup(t, err))
+        return -1;
     t->zero1 = t->cfg.zero1 && t->world > 1;
     if (alloc_staging(t, err) || trainer_val_setup(t, err))
         return -1;
@@ -377,6 +381,7 @@ void trainer_teardown(struct trainer *t)
 {
     trainer_log_close(t);
     trainer_val_free(t);
+    trainer_ref_free(t);
     if (t->ld)
         loader_destroy(t->ld);
     adamw_destroy(&t->opt);
