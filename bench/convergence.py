@@ -70,6 +70,11 @@ ARMS = {
     "reducible_r1": "--reweight reducible --r 1 --rw-warmup {W} --ref-losses {REF}",
     "learnability": "--reweight learnability --r 0.4 --rw-warmup {W}",
     "learnability_r1": "--reweight learnability --r 1 --rw-warmup {W}",
+    # heft's own variant, from the pilot's weight tables: the raw loss slope
+    # (no division by the weight share, which made the weights oscillate)
+    # over longer EMAs (lags 19 and 99 steps): a steady plateau detector
+    "learn_raw":    "--reweight learnability --rw-learn-raw --rw-learn-fast 0.95 "
+                    "--rw-learn-slow 0.99 --r 0.4 --rw-warmup {W}",
     "linupper_r1_wu3": "--reweight linupper --r 1 --rw-warmup {W3}",
     "quadratic_r1": "--reweight quadratic --r 1 --rw-warmup {W}",
 }

@@ -74,6 +74,8 @@ static const struct opt_spec options[] = {
       "learnability: decay of the fast EMA of each domain's loss" },
     { "rw-learn-slow", OPT_DOUBLE, F(rw_learn_slow), 0, 0.999999, "E",
       "learnability: decay of the slow EMA (its lag minus the fast one's spans the slope)" },
+    { "rw-learn-raw", OPT_FLAG, F(rw_learn_raw), 0, 1, NULL,
+      "learnability: weigh by the loss slope itself, not per unit of weight (steadier)" },
     OPT_HEADING("Run"),
     { "seed", OPT_U64, F(seed), 1, 0, "N", "seed of initialization and data order" },
     { "backend", OPT_STRING, F(backend), 1, 0, "NAME", "cpu or opencl" },

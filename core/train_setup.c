@@ -197,6 +197,7 @@ static int build_reweight_config(struct trainer *t, struct herr *err)
     r->domain_ema = c->rw_domain_ema;
     r->learn_fast = c->rw_learn_fast;
     r->learn_slow = c->rw_learn_slow;
+    r->learn_raw = c->rw_learn_raw;
     r->seed = c->seed;
     if (rw_config_validate(r, err))
         return -1;

@@ -58,7 +58,10 @@
  *              its decrease per unit of weight (ADO measures the gain per
  *              sample of the domain: a domain given more weight falls faster,
  *              and per unit of weight the rule does not feed on its own
- *              choice). Over the domains of the active samples that have a
+ *              choice); with learn_raw, lambda_d = g_d (the division is a
+ *              delayed negative feedback: a domain given less weight soon
+ *              looks more learnable per unit of it, and the weights
+ *              oscillate with the slow EMA's lag, docs/RESULTS.md). Over the domains of the active samples that have a
  *              history (seen in an earlier call):
  *                  f_d = max(lambda_d, 0) / max_d' max(lambda_d', 0),
  *              i.e. h_d = 2 f_d - 1 in [-1, 1] with -1 = "not falling" (not
@@ -180,12 +183,14 @@ struct rw_config {
     int outlier_by_domain;           /* 1: the cut removes whole domains (needs domain ids) */
     double domain_ema;               /* in [0, 1): decay of the domain means (0 = off) */
     double learn_fast, learn_slow;   /* learnability's EMA decays, 0 <= fast < slow < 1 */
+    int learn_raw;                   /* 1: learnability's lambda is the slope itself,
+                                        not divided by the domain's weight share */
 };
 
 /* uniform, r = 0.4 (the paper's GPT-2 choice), no warm-up (mode uniform),
  * r_start = 100, infobatch_prune = 0.5, topq_q = 0.5, dro_tau = 1, seed = 1234,
  * no outlier cut, no domain centering, learn_fast = 0.9 and learn_slow =
- * 0.98 (lags of 9 and 49 calls: a slope over about 40 calls). */
+ * 0.98 (lags of 9 and 49 calls: a slope over about 40 calls), learn_raw = 0. */
 void rw_config_default(struct rw_config *c);
 /* Fails naming the field and its value: r <= 0, q outside (0,1], ... */
 int rw_config_validate(const struct rw_config *c, struct herr *err);

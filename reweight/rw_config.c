@@ -20,6 +20,7 @@ void rw_config_default(struct rw_config *c)
      * a 600-step run */
     c->learn_fast = 0.9;
     c->learn_slow = 0.98;
+    c->learn_raw = 0;
 }
 
 /* Every field is checked whatever the strategy, so that a config which is
@@ -63,5 +64,7 @@ int rw_config_validate(const struct rw_config *c, struct herr *err)
                         "0 <= learn_fast < learn_slow < 1 (the two EMA decays whose lag "
                         "difference measures learnability's loss slope)", c->learn_fast,
                         c->learn_slow);
+    if (c->learn_raw != 0 && c->learn_raw != 1)
+        return herr_set(err, "reweight config: learn_raw = %d must be 0 or 1", c->learn_raw);
     return 0;
 }

@@ -71,7 +71,7 @@ void rw_learn_lambdas(const struct rw_state *st, const struct rw_config *c, int 
         if (!has[d])
             continue;
         double g = (st->learn_slow[d] - st->learn_fast[d]) / lag;
-        lambda[d] = g / fmax(st->learn_share[d], MIN_SHARE);
+        lambda[d] = c->learn_raw ? g : g / fmax(st->learn_share[d], MIN_SHARE);
     }
 }
 

@@ -230,6 +230,32 @@ START_TEST(learnability_matches_python)
 }
 END_TEST
 
+/* learn_raw: lambda is the slope itself, not divided by the weight share.
+ * python: lam={d:(slow[d]-fast[d])/lag} -> 0.00500000000000001,
+ *   0.001249999999999997, -0.0004999999999999899; f -> 1, 0.24999999999999892, 0,
+ *   domain 3: the median 0.24999999999999892; softmax(r=0.4) */
+START_TEST(learnability_raw_matches_python)
+{
+    static const double want[5] = { 0.41862111580729683, 0.41862111580729683,
+                                    0.0641976273352148, 0.03436251371497694,
+                                    0.0641976273352148 };
+    struct rw_config c;
+    struct rw_state s;
+    struct rw_stats st;
+    struct herr e = { { 0 } };
+    double w[5];
+    config_for(&c, RW_LEARNABILITY, 0.4);
+    c.learn_raw = 1;
+    learn_state(&s, &c);
+    ck_assert_msg(rw_compute(&c, &s, 0, LL, NULL, LD, 4, 5, w, &st, &e) == 0, "%s", e.msg);
+    assert_weights(w, want, 5, TOL);
+    ck_assert(fabs(st.domain[1].learn - 0.001249999999999997) < 1e-17);
+    c.learn_raw = 2;
+    ck_assert(rw_config_validate(&c, &e) == -1);
+    ck_assert_msg(strstr(e.msg, "learn_raw = 2"), "%s", e.msg);
+}
+END_TEST
+
 /* The cap: the most and least learnable domains are exactly e^(1/r) apart
  * (f = 1 and f = 0); nothing is further apart. */
 START_TEST(learnability_cap_is_e_to_the_one_over_r)
@@ -470,6 +496,7 @@ static Suite *learn_suite(void)
     suite_add_tcase(s, red);
     TCase *lrn = tcase_create("learnability");
     tcase_add_test(lrn, learnability_matches_python);
+    tcase_add_test(lrn, learnability_raw_matches_python);
     tcase_add_test(lrn, learnability_cap_is_e_to_the_one_over_r);
     tcase_add_test(lrn, learnability_without_a_falling_domain_is_uniform);
     tcase_add_test(lrn, learnability_learns_during_warmup);
