@@ -22,7 +22,7 @@ trap 'rm -rf "$tmp"' EXIT
 rc=0
 "$py" "$src/scripts/corpus/make_corpus.py" --out "$tmp/corpus" --heft "$heft" \
     --domain-bytes 12000 --val-fraction 0.1 --dup-passages 4 --dup-len 256 \
-    --allow-missing --mixes noisy >"$tmp/corpus.log" 2>&1 || rc=$?
+    --ref-bytes 3000 --allow-missing --mixes noisy >"$tmp/corpus.log" 2>&1 || rc=$?
 if [ "$rc" -eq 3 ]; then
     cat "$tmp/corpus.log"; echo "convergence_quick: not enough text sources; skipped"; exit 77
 fi
@@ -71,6 +71,34 @@ if "$py" -c "import matplotlib" 2>/dev/null; then
         [ -s "$tmp/img/conv_noisy_$p.png" ] || { echo "convergence_quick: no $p plot"; exit 1; }
     done
 fi
+# the learnability-aware arms: reducible makes its reference model and losses
+# first (on ref_noisy), learnability needs nothing; the report counts the
+# reference's FLOPs and shows what the rules saw
+"$py" "$src/bench/convergence.py" run --corpus "$tmp/corpus" --mix noisy --heft "$heft" \
+    --results "$tmp/res" --arms uniform,reducible,learnability --seeds 1 --steps 16 \
+    --rw-warmup 4 --batch 8 --seq 64 --val-every 8 --val-batches 1 --threads 2 \
+    --ref-steps 4 --ref-flags "--layers 1 --channels 16 --heads 2" \
+    -- --layers 1 --channels 32 --heads 2 >"$tmp/learn.log" 2>&1 \
+    || { cat "$tmp/learn.log"; exit 1; }
+[ -s "$tmp/res/noisy/_ref/ref_losses_T64.bin" ] && [ -s "$tmp/res/noisy/_ref/ref_T64.json" ] ||
+    { cat "$tmp/learn.log"; echo "convergence_quick: no reference losses"; exit 1; }
+"$py" "$src/bench/convergence_report.py" "$tmp/res" --mixes noisy --md "$tmp/tables2.md" \
+    --jsonl "$tmp/summary2.jsonl" --regimes "short=$tmp/res" >"$tmp/report2.log" 2>&1 \
+    || { cat "$tmp/report2.log"; exit 1; }
+"$py" - "$tmp" <<'EOF'
+import json, os, sys
+tmp = sys.argv[1]
+md = open(os.path.join(tmp, "tables2.md")).read()
+assert "speed-up incl. reference" in md and "what the learnability-aware rules saw" in md, md
+assert "regimes" in md and "| short | reducible |" in md, md
+recs = [json.loads(l) for l in open(os.path.join(tmp, "summary2.jsonl"))]
+arms = {r["arm"]: r for r in recs if r["type"] == "arm"}
+assert arms["reducible"]["ref_steps"] > 0 and arms["learnability"]["ref_steps"] is None, arms
+sig = arms["reducible"]["signals"]
+assert all(v[1] is not None for v in sig.values()), sig       # reference losses logged
+assert all(v[2] is not None for v in arms["learnability"]["signals"].values())
+EOF
+
 # the same benchmark drives a LLaMA model unchanged (--model llama-tiny)
 "$py" "$src/bench/convergence.py" run --corpus "$tmp/corpus" --mix noisy --heft "$heft" \
     --results "$tmp/res_llama" --model llama-tiny --arms uniform,linupper --seeds 1 --steps 8 \

@@ -28,6 +28,20 @@ For each mix (RESULTS/<mix>/) and arm (RESULTS/<mix>/<arm>/seed<S>/metrics.jsonl
   weights    mean N*w of every domain (1 = a uniform share) over the steps
              after the reweighting warm-up, from the trainer's per-step
              "train" lines (sample-weighted: sum n_d N*w_d / sum n_d).
+  reference cost  arms that use reference losses (reducible) carry the
+             reference model's training and scoring FLOPs (cost.json next
+             to the run, written by convergence.py): "speed-up incl.
+             reference" counts them as extra steps of the learner,
+             1 - (steps + ref FLOPs / learner FLOPs per step) / baseline's
+             steps, with the whole reference cost charged to every run (one
+             reference serves all seeds and arms of a mix, so this is the
+             worst case).
+  signals    per domain: mean train loss, mean reference loss (reducible)
+             and mean learnability lambda (learnability) after the warm-up.
+  regimes (with --regimes LABEL=DIR,...): one table per mix with a row per
+             regime (a results directory of the same benchmark with one
+             setting changed) and arm: paired final difference to the
+             baseline, steps to its final loss, speed-ups.
 Plots (matplotlib; skipped with a note if it is not installed):
   conv_<mix>_loss.png      validation loss vs step, and its difference to
                            the baseline (seed mean, band = min..max)
@@ -61,7 +75,27 @@ def read_run(path):
                                      rec.get("domains", {}), rec["rw"].get("ess", 1.0),
                                      rec["rw"].get("n_zero_weight", 0) / max(1, rec["rw"].get("n", 1))))
     run["val"].sort(key=lambda v: v[0])
+    run["cost"] = read_cost(os.path.join(os.path.dirname(path), "cost.json"))
     return run
+
+
+def read_cost(path):
+    """cost.json of a run: learner FLOPs per step, and the reference model's
+    training + scoring FLOPs (0 when the arm uses none); None if absent."""
+    try:
+        with open(path) as fh:
+            c = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    ref_flops = 0.0
+    if c.get("ref"):
+        try:
+            with open(c["ref"]) as fh:
+                r = json.load(fh)
+            ref_flops = r["train_flops"] + r["score_flops"]
+        except (OSError, ValueError, KeyError):
+            return None
+    return {"flops_per_step": c.get("flops_per_step"), "ref_flops": ref_flops}
 
 
 def load(results, mixes):
@@ -156,6 +190,27 @@ def domain_weights(run, first, last=None):
     return {d: (a[1] / a[0], a[2] / a[0]) for d, a in acc.items() if a[0] > 0}
 
 
+def domain_signals(run, first):
+    """Per domain over steps >= first: mean train loss, mean reference loss
+    (None without one) and mean learnability lambda (None without one)."""
+    acc = {}
+    for step, _, doms, *_ in run["train"]:
+        if step < first:
+            continue
+        for d, v in doms.items():
+            a = acc.setdefault(d, [0, 0.0, 0, 0.0, 0, 0.0])
+            a[0] += 1
+            a[1] += v["loss"]
+            if "ref" in v:
+                a[2] += 1
+                a[3] += v["ref"]
+            if "learn" in v:
+                a[4] += 1
+                a[5] += v["learn"]
+    return {d: (a[1] / a[0], a[3] / a[2] if a[2] else None, a[5] / a[4] if a[4] else None)
+            for d, a in acc.items() if a[0] > 0}
+
+
 def equivalent_steps(points, loss):
     """points: [(S, final loss of the baseline trained S steps)]. The S at
     which the baseline reaches `loss`, linear in log S between the points;
@@ -209,6 +264,12 @@ def analyse(arms, baseline):
             b_steps = crossing(b["val"], target)
             steps = crossing(run["val"], target)
             start = rw_start(run)
+            cost = run.get("cost")
+            # the reference model's FLOPs as extra learner steps (worst case:
+            # the whole reference charged to this one run)
+            extra = None  # None: the arm uses no reference model
+            if cost and cost.get("flops_per_step") and cost["ref_flops"]:
+                extra = cost["ref_flops"] / cost["flops_per_step"]
             per[s] = {
                 "final": run["val"][-1][1],
                 "final_step": run["val"][-1][0],
@@ -217,6 +278,9 @@ def analyse(arms, baseline):
                 "steps": steps,
                 "baseline_steps": b_steps,
                 "speedup": (1 - steps / b_steps) if steps is not None else None,
+                "ref_steps": extra,
+                "speedup_cost": (1 - (steps + (extra or 0.0)) / b_steps)
+                if steps is not None else None,
                 "domains_final": dict(run["val"][-1][2]),
                 # paired: against the baseline run of the same seed (seeds differ
                 # far more than arms do, so unpaired means of arms with other
@@ -225,6 +289,7 @@ def analyse(arms, baseline):
                                   if d in b["val"][-1][2]},
                 "rw_start": start,
                 "weights": domain_weights(run, start if start is not None else 0),
+                "signals": domain_signals(run, start if start is not None else 0),
             }
             per[s]["ess"], per[s]["zero_share"] = rw_means(run, start if start is not None else 0)
         if not per:
@@ -233,6 +298,13 @@ def analyse(arms, baseline):
         reached = [x for x in sp if x is not None]
         doms = sorted({d for p in per.values() for d in p["domains_final"]})
         wdoms = sorted({d for p in per.values() for d in p["weights"]})
+        spc = [p["speedup_cost"] for p in per.values()]
+        ref_steps = [p["ref_steps"] for p in per.values() if p["ref_steps"] is not None]
+
+        def sig(d, k):
+            xs = [p["signals"][d][k] for p in per.values()
+                  if d in p["signals"] and p["signals"][d][k] is not None]
+            return mean(xs) if xs else None
         out[arm] = {
             "seeds": per,
             "n": len(per),
@@ -253,6 +325,10 @@ def analyse(arms, baseline):
                         for d in wdoms},
             "ess": mean([p["ess"] for p in per.values()]),
             "zero_share": mean([p["zero_share"] for p in per.values()]),
+            "ref_steps": mean(ref_steps) if ref_steps else None,
+            "speedup_cost_mean": mean(spc) if spc and None not in spc else None,
+            "speedup_cost_sd": sd(spc) if spc and None not in spc else None,
+            "signals": {d: tuple(sig(d, k) for k in range(3)) for d in wdoms},
         }
     return out
 
@@ -267,14 +343,27 @@ def pct(x):
     return "–" if x is None or math.isnan(x) else "%+.0f %%" % (100 * x)
 
 
+def cost_cell(r):
+    """Speed-up with the reference model's FLOPs counted; '–' for arms without one."""
+    if not r.get("ref_steps"):
+        return "–"
+    if r.get("speedup_cost_mean") is None:
+        return "never (+%.0f steps of reference)" % r["ref_steps"]
+    return "%s ± %s (+%.0f steps of reference)" % (
+        pct(r["speedup_cost_mean"]), fmt(100 * r["speedup_cost_sd"], "%.0f %%"), r["ref_steps"])
+
+
 def table(mix, res, baseline, order):
     arms = [a for a in order if a in res]
     equiv = any("equiv_speedup_mean" in res[a] for a in arms)
+    costed = any(res[a].get("ref_steps") for a in arms)
     lines = ["#### mix `%s`: validation loss (mean over real domains) and speed-up vs %s"
              % (mix, baseline), "",
              "| arm | seeds | final val loss | Δ vs %s (paired) | steps to %s's final | speed-up mean ± sd | min .. max |"
-             % (baseline, baseline) + (" %s-equivalent speed-up |" % baseline if equiv else ""),
-             "| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if equiv else "")]
+             % (baseline, baseline) + (" %s-equivalent speed-up |" % baseline if equiv else "")
+             + (" speed-up incl. reference |" if costed else ""),
+             "| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if equiv else "")
+             + (" --- |" if costed else "")]
     for a in arms:
         r = res[a]
         steps = [r["seeds"][s]["steps"] for s in sorted(r["seeds"])]
@@ -294,9 +383,10 @@ def table(mix, res, baseline, order):
                                        fmt(100 * r["equiv_speedup_sd"], "%.0f %%"),
                                        " (%d beyond the lengths run)" % r["equiv_bounded"]
                                        if r["equiv_bounded"] else "")
-        lines.append("| %s | %d | %s ± %s | %s ± %s | %s | %s | %s |%s" % (
+        lines.append("| %s | %d | %s ± %s | %s ± %s | %s | %s | %s |%s%s" % (
             a, r["n"], fmt(r["final_mean"]), fmt(r["final_sd"]), fmt(r["delta_mean"], "%+.4f"),
-            fmt(r["delta_sd"]), steps_txt, sp, rng, eq))
+            fmt(r["delta_sd"]), steps_txt, sp, rng, eq,
+            (" %s |" % cost_cell(r)) if costed else ""))
     doms = sorted({d for a in arms for d in res[a]["domains_final"]},
                   key=lambda d: list(res[baseline]["domains_final"]).index(d)
                   if d in res[baseline]["domains_final"] else 99)
@@ -326,6 +416,50 @@ def table(mix, res, baseline, order):
         lines.append("| %s | %s | %.2f | %.1f %% |" % (
             a, " | ".join(fmt(res[a]["weights"].get(d), "%.2f") for d in wd), res[a]["ess"],
             100 * res[a]["zero_share"]))
+    # what the learnability-aware rules saw: reference losses, lambdas
+    sig_arms = [a for a in arms if any(v[1] is not None or v[2] is not None
+                                       for v in res[a]["signals"].values())]
+    if sig_arms:
+        lines += ["", "#### mix `%s`: what the learnability-aware rules saw, per domain after the "
+                  "warm-up: mean train loss / mean reference loss (reducible) or learnability "
+                  "λ in 1e-3 nats per step per unit of weight (learnability)" % mix, "",
+                  "| arm | " + " | ".join(wd) + " |", "| --- |" + " --- |" * len(wd)]
+        for a in sig_arms:
+            cells = []
+            for d in wd:
+                v = res[a]["signals"].get(d)
+                if v is None:
+                    cells.append("–")
+                elif v[1] is not None:
+                    cells.append("%.2f / %.2f" % (v[0], v[1]))
+                elif v[2] is not None:
+                    cells.append("%.2f / λ %+.2f" % (v[0], 1e3 * v[2]))
+                else:
+                    cells.append("%.2f" % v[0])
+            lines.append("| %s | %s |" % (a, " | ".join(cells)))
+    return "\n".join(lines) + "\n"
+
+
+def regime_table(mix, regimes, baseline, arms_wanted):
+    """regimes: [(label, {arm: result of analyse})] -> one markdown table."""
+    lines = ["#### mix `%s`: regimes — paired difference to %s and speed-up, per setting"
+             % (mix, baseline), "",
+             "| regime | arm | seeds | Δ final val loss vs %s (paired) | steps to %s's final "
+             "| speed-up (steps) | speed-up incl. reference |" % (baseline, baseline),
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for label, res in regimes:
+        for a in [x for x in arms_wanted if x in res and x != baseline]:
+            r = res[a]
+            steps = [r["seeds"][s]["steps"] for s in sorted(r["seeds"])]
+            steps_txt = ", ".join("never" if x is None else "%.0f" % x for x in steps)
+            if r["speedup_mean"] is not None:
+                sp = pct(r["speedup_mean"]) + (" ± " + fmt(100 * r["speedup_sd"], "%.0f %%")
+                                                if r["n"] > 1 else "")
+            else:
+                sp = "never in %d of %d" % (r["n"] - r["reached"], r["n"])
+            lines.append("| %s | %s | %d | %s ± %s | %s | %s | %s |" % (
+                label, a, r["n"], fmt(r["delta_mean"], "%+.4f"), fmt(r["delta_sd"]),
+                steps_txt, sp, cost_cell(r)))
     return "\n".join(lines) + "\n"
 
 
@@ -514,6 +648,9 @@ def main():
     ap.add_argument("--bin", type=int, default=25, help="steps per bin of the weight plots")
     ap.add_argument("--lengths", help="comma-separated results directories holding "
                     "<mix>/<baseline>/seed<S> runs of other lengths (uniform-equivalent steps)")
+    ap.add_argument("--regimes", help="comma-separated LABEL=DIR results directories of the "
+                    "same benchmark with one setting changed each: adds a regime table per mix")
+    ap.add_argument("--regime-arms", help="arms in the regime tables (default: all found)")
     a = ap.parse_args()
     data = load(a.results, [m for m in a.mixes.split(",") if m])
     if not data:
@@ -541,6 +678,24 @@ def main():
             os.makedirs(a.plots, exist_ok=True)
             for p in plots(mix, arms, res, a.baseline, order, a.plots, a.bin):
                 print("convergence_report: wrote %s" % p, file=sys.stderr)
+    if a.regimes:
+        for mix in [m for m in a.mixes.split(",") if m]:
+            regimes, found = [], []
+            for item in a.regimes.split(","):
+                label, sep, d = item.partition("=")
+                if not sep:
+                    raise SystemExit("convergence_report: --regimes '%s': expected LABEL=DIR" % item)
+                got = load(d, [mix]).get(mix)
+                if got and a.baseline in got:
+                    res = analyse(got, a.baseline)
+                    regimes.append((label, res))
+                    found += [x for x in sorted(res) if x not in found]
+                    for arm, r in res.items():
+                        agg = {k: v for k, v in r.items() if k not in ("seeds", "signals")}
+                        records.append(dict(agg, type="regime", regime=label, mix=mix, arm=arm))
+            if regimes:
+                want = a.regime_arms.split(",") if a.regime_arms else found
+                md.append(regime_table(mix, regimes, a.baseline, want))
     text = "\n".join(md)
     if a.md:
         with open(a.md, "w") as fh:

@@ -11,7 +11,9 @@
  * test set is clean: y = <theta*, x>, x ~ N(0, S^2). Per-sample loss
  * l_i = (x_i.theta - y_i)^2 / 2; one step is theta -= lr * sum_i w_i grad l_i
  * with w from rw_compute over the batch (domain = group, for the weight
- * statistics). For each seed, the data and the batch order are the same for
+ * statistics and learnability). reducible's reference loss is the loss of
+ * theta* itself on the sample, 0.5 (label noise)^2: a perfect reference
+ * model, the best case of the rule. For each seed, the data and the batch order are the same for
  * every strategy, so the strategies differ only in their weights.
  *
  * Prints, per design, final test loss (mean +- std over seeds), the steps each
@@ -89,6 +91,8 @@ struct dataset {
     double *x;   /* (n, d) */
     double *y;   /* (n) */
     int *group;  /* (n) */
+    double *ref; /* (n) the loss theta* itself has on the sample: 0.5 noise^2, the
+                    reference loss of a perfect reference model (reducible) */
 };
 
 static double dot(const double *a, const double *b, int d)
@@ -106,7 +110,8 @@ static int dataset_alloc(struct dataset *ds, int n, int d)
     ds->x = malloc((size_t)n * d * sizeof *ds->x);
     ds->y = malloc((size_t)n * sizeof *ds->y);
     ds->group = malloc((size_t)n * sizeof *ds->group);
-    return ds->x && ds->y && ds->group ? 0 : -1;
+    ds->ref = malloc((size_t)n * sizeof *ds->ref);
+    return ds->x && ds->y && ds->group && ds->ref ? 0 : -1;
 }
 
 static void dataset_free(struct dataset *ds)
@@ -114,6 +119,7 @@ static void dataset_free(struct dataset *ds)
     free(ds->x);
     free(ds->y);
     free(ds->group);
+    free(ds->ref);
 }
 
 /* Feature j has standard deviation 10^(-j/(d-1)), from 1 down to 0.1: a
@@ -142,7 +148,9 @@ static void make_data(struct dataset *ds, const double share[NUM_GROUPS],
             double z = feature_scale(j, d) * next_normal(rng);
             x[j] = g == GROUP_REDUNDANT ? p[j] + 0.05 * z : z;
         }
-        ds->y[i] = dot(theta_star, x, d) + label_noise[g] * next_normal(rng);
+        double noise = label_noise[g] * next_normal(rng);
+        ds->y[i] = dot(theta_star, x, d) + noise;
+        ds->ref[i] = 0.5 * noise * noise;
         ds->group[i] = g;
     }
 }
@@ -163,7 +171,7 @@ static double mean_loss(const struct dataset *ds, const double *theta)
 /* Scratch of one run, allocated once per design. */
 struct work {
     double *theta, *grad;                  /* (d) */
-    double *loss, *resid, *weight;         /* (batch) */
+    double *loss, *resid, *weight, *ref;   /* (batch) */
     int *dom, *idx;                        /* (batch): group, training-set index */
     int *perm;                             /* (n_train) */
 };
@@ -202,12 +210,13 @@ static int train(const struct options *o, enum rw_strategy s, double lr, const s
             int i = wk->perm[pos];
             wk->resid[b] = dot(tr->x + (size_t)i * d, wk->theta, d) - tr->y[i];
             wk->loss[b] = 0.5 * wk->resid[b] * wk->resid[b];
+            wk->ref[b] = tr->ref[i];
             wk->dom[b] = tr->group[i];
             wk->idx[b] = i;
         }
         struct rw_stats st;
-        if (rw_compute(&cfg, &state, step, wk->loss, NULL, wk->dom, NUM_GROUPS, B, wk->weight,
-                       &st, err))
+        if (rw_compute_ref(&cfg, &state, step, wk->loss, wk->ref, NULL, wk->dom, NUM_GROUPS, B,
+                           wk->weight, &st, err))
             return -1;
         for (int g = 0; g < NUM_GROUPS; g++) {
             if (st.domain[g].count > 0) {
@@ -303,7 +312,7 @@ static void print_table(const struct options *o, const struct design *dz, const 
     for (int l = 0; l < o->n_lrs; l++)
         printf(" %g", o->lrs[l]);
     printf("\n   target = uniform's final test loss %.4g\n", sm[RW_UNIFORM].final_mean);
-    printf("%-10s %6s %-22s %9s %12s %9s   %s\n", "strategy", "lr", "final test loss", "/ unif",
+    printf("%-12s %6s %-22s %9s %12s %9s   %s\n", "strategy", "lr", "final test loss", "/ unif",
            "steps to tgt", "speed-up", "mean N*w: informative redundant noisy");
     long base = sm[RW_UNIFORM].steps_to_target;
     for (int s = 0; s < RW_NUM_STRATEGIES; s++) {
@@ -320,7 +329,7 @@ static void print_table(const struct options *o, const struct design *dz, const 
             snprintf(spd, sizeof spd, "%+.0f%%",
                      100.0 * (1.0 - (double)sm[s].steps_to_target / (double)base));
         }
-        printf("%-10s %6g %-22s %8.3gx %12s %9s  ", rw_strategy_name((enum rw_strategy)s),
+        printf("%-12s %6g %-22s %8.3gx %12s %9s  ", rw_strategy_name((enum rw_strategy)s),
                o->lrs[sm[s].best_lr], fin, sm[s].final_mean / sm[RW_UNIFORM].final_mean, tgt, spd);
         for (int g = 0; g < NUM_GROUPS; g++) {
             if (isnan(sm[s].group_w[g]))
@@ -362,12 +371,13 @@ static int run_design(const struct options *o, const struct design *dz, FILE *cs
         .loss = malloc((size_t)o->batch * sizeof(double)),
         .resid = malloc((size_t)o->batch * sizeof(double)),
         .weight = malloc((size_t)o->batch * sizeof(double)),
+        .ref = malloc((size_t)o->batch * sizeof(double)),
         .dom = malloc((size_t)o->batch * sizeof(int)), .idx = malloc((size_t)o->batch * sizeof(int)),
         .perm = malloc((size_t)o->n_train * sizeof(int)),
     };
     struct dataset tr = { 0 }, te = { 0 };
     if (!r.curve || !r.gw || !theta_star || !protos || !wk.theta || !wk.grad || !wk.loss ||
-        !wk.resid || !wk.weight || !wk.dom || !wk.idx || !wk.perm ||
+        !wk.resid || !wk.weight || !wk.ref || !wk.dom || !wk.idx || !wk.perm ||
         dataset_alloc(&tr, o->n_train, d) || dataset_alloc(&te, o->n_test, d)) {
         herr_set(err, "design %s: out of memory", dz->name);
         goto out;
@@ -411,6 +421,7 @@ out:
     free(wk.loss);
     free(wk.resid);
     free(wk.weight);
+    free(wk.ref);
     free(wk.dom);
     free(wk.idx);
     free(wk.perm);

@@ -84,20 +84,31 @@ void loader_destroy(struct loader *ld)
     free(ld);
 }
 
+/* The window of row r counted from the start of epoch `epoch` (rows at or
+ * past M belong to later epochs). */
+static uint64_t window_of(struct loader *ld, uint64_t epoch, uint64_t r)
+{
+    epoch += r / ld->M;
+    if (!ld->perm_valid || ld->perm_epoch != epoch)
+        build_permutation(ld, epoch);
+    return ld->perm[r % ld->M];
+}
+
+void loader_windows(struct loader *ld, struct loader_pos pos, uint64_t n, uint64_t *out)
+{
+    for (uint64_t i = 0; i < n; i++)
+        out[i] = window_of(ld, pos.epoch, pos.row + i);
+}
+
 int loader_next(struct loader *ld, int32_t *inputs, int32_t *targets, int32_t *domains,
                 struct herr *err)
 {
     const uint64_t M = ld->M;
     const uint64_t N = (uint64_t)ld->world * (uint64_t)ld->B;
-    /* This rank's first row, counted from the start of the current epoch; rows
-     * at or past M belong to later epochs. */
+    /* This rank's first row, counted from the start of the current epoch. */
     const uint64_t first = ld->pos.row + (uint64_t)ld->rank * (uint64_t)ld->B;
     for (int b = 0; b < ld->B; b++) {
-        uint64_t r = first + (uint64_t)b;
-        uint64_t epoch = ld->pos.epoch + r / M;
-        if (!ld->perm_valid || ld->perm_epoch != epoch)
-            build_permutation(ld, epoch);
-        uint64_t w = ld->perm[r % M];
+        uint64_t w = window_of(ld, ld->pos.epoch, first + (uint64_t)b);
         size_t off = (size_t)b * (size_t)ld->T;
         if (window_index_fill(&ld->windows, w, inputs + off, targets + off, &domains[b],
                               err) < 0)

@@ -47,6 +47,12 @@ void loader_destroy(struct loader *ld);
 int loader_next(struct loader *ld, int32_t *inputs, int32_t *targets, int32_t *domains,
                 struct herr *err);
 
+/* The windows (0..M-1) of the n global rows from position pos on, in global
+ * row order: what loader_next hands out from there, rank by rank. Every
+ * rank can name every rank's rows, so a trainer can look up a per-window
+ * quantity of its whole global batch without exchanging it. */
+void loader_windows(struct loader *ld, struct loader_pos pos, uint64_t n, uint64_t *out);
+
 struct loader_pos loader_tell(const struct loader *ld);
 /* Continues from a position returned by loader_tell (e.g. from a checkpoint). */
 int loader_seek(struct loader *ld, struct loader_pos pos, struct herr *err);

@@ -20,7 +20,7 @@
  * shape are compared below; rank 0 sends the initial parameters). */
 static const char *const per_rank[] = {
     "out", "resume", "trace", "threads", "device", "quiet", "data", "init-from", "recompute",
-    "attn-chunk", NULL,
+    "attn-chunk", "ref-losses", NULL,
 };
 
 enum { LABEL_MAX = 96, VALUE_MAX = 768 };
@@ -145,6 +145,14 @@ static int describe_data(const struct trainer *t, struct items *l)
                  base_name(s->shard.path), s->split == DATA_TRAIN ? "train" : "val",
                  dataset_domain_name(ds, s->domain), s->shard.n,
                  (unsigned long long)s->shard.hash);
+    }
+    /* --ref-losses is mounted per rank; what it holds must agree */
+    if (t->ref) {
+        if (!(it = add(l)))
+            return -1;
+        snprintf(it->label, sizeof it->label, "the reference losses (--ref-losses)");
+        snprintf(it->value, sizeof it->value, "%llu windows, checksum %016llx",
+                 (unsigned long long)t->ref->count, (unsigned long long)t->ref->checksum);
     }
     return 0;
 }

@@ -80,7 +80,8 @@ static int build_meta(struct trainer *t, struct ckpt_meta *m, struct herr *err)
         ckpt_meta_put_int(m, "adam_t", t->opt.t, err) ||
         ckpt_meta_put_u64(m, "data_epoch", pos.epoch, err) ||
         ckpt_meta_put_u64(m, "data_row", pos.row, err) ||
-        ckpt_meta_put_u64(m, "data_fingerprint", dataset_fingerprint(t->ds), err)) {
+        ckpt_meta_put_u64(m, "data_fingerprint", dataset_fingerprint(t->ds), err) ||
+        (t->ref && ckpt_meta_put_u64(m, "ref_losses_checksum", t->ref->checksum, err))) {
         ckpt_meta_free(m);
         return -1;
     }
@@ -264,6 +265,14 @@ static int read_head(struct trainer *t, struct ckpt_reader *r, const char *path,
     /* (checkpoints of heft before content hashes hold the older fingerprint) */
     if (fp != dataset_fingerprint(t->ds) && fp != dataset_fingerprint_v1(t->ds))
         return trainer_data_mismatch(t, r, path, err);
+    /* the same path may hold other reference losses now */
+    uint64_t ref_sum;
+    if (t->ref && ckpt_meta_get_u64(meta, "ref_losses_checksum", &ref_sum, err))
+        return herr_wrap(err, "checkpoint %s: ", path);
+    if (t->ref && ref_sum != t->ref->checksum)
+        return herr_set(err, "checkpoint %s was trained with other reference losses than %s now "
+                             "holds (checksum %016llx, now %016llx)", path, t->cfg.ref_losses,
+                        (unsigned long long)ref_sum, (unsigned long long)t->ref->checksum);
     if (ckpt_meta_get_int(meta, "step", &h->step, err) ||
         ckpt_meta_get_int(meta, "adam_t", &h->adam_t, err) ||
         ckpt_meta_get_u64(meta, "data_epoch", &h->epoch, err) ||

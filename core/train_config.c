@@ -54,7 +54,7 @@ static const struct opt_spec options[] = {
       "(0: only not finite)" },
     OPT_HEADING("Reweighting (docs/REWEIGHTING.md)"),
     { "reweight", OPT_STRING, F(reweight), 1, 0, "NAME",
-      "uniform linupper quadratic extremes linear infobatch topq dro" },
+      "uniform linupper quadratic extremes linear infobatch topq dro reducible learnability" },
     { "r", OPT_DOUBLE, F(r), 1e-6, 1e12, "X", "softmax temperature of the weights" },
     { "rw-warmup", OPT_LONG, F(rw_warmup), 0, 1e12, "N", "reweighting warm-up steps" },
     { "rw-warmup-mode", OPT_STRING, F(rw_warmup_mode), 1, 0, "MODE",
@@ -72,6 +72,14 @@ static const struct opt_spec options[] = {
       "the outlier cut removes whole domains: those with mostly outliers lately" },
     { "rw-domain-ema", OPT_DOUBLE, F(rw_domain_ema), 0, 0.999999, "E",
       "shape rules judge each loss against its domain's running mean (EMA decay E); 0 = off" },
+    { "ref-losses", OPT_STRING, F(ref_losses), 1, 0, "FILE",
+      "reducible: each training window's reference loss, made by heft score" },
+    { "rw-learn-fast", OPT_DOUBLE, F(rw_learn_fast), 0, 0.999999, "E",
+      "learnability: decay of the fast EMA of each domain's loss" },
+    { "rw-learn-slow", OPT_DOUBLE, F(rw_learn_slow), 0, 0.999999, "E",
+      "learnability: decay of the slow EMA (its lag minus the fast one's spans the slope)" },
+    { "rw-learn-raw", OPT_FLAG, F(rw_learn_raw), 0, 1, NULL,
+      "learnability: weigh by the loss slope itself, not per unit of weight (steadier)" },
     OPT_HEADING("Run"),
     { "seed", OPT_U64, F(seed), 1, 0, "N", "seed of initialization and data order" },
     { "backend", OPT_STRING, F(backend), 1, 0, "NAME", "cpu or opencl" },
@@ -144,6 +152,8 @@ void train_config_default(struct train_config *c)
     c->infobatch_prune = 0.5;
     c->topq = 0.5;
     c->dro_tau = 1.0;
+    c->rw_learn_fast = 0.9;
+    c->rw_learn_slow = 0.98;
     c->seed = 1337;
     strcpy(c->backend, "cpu");
     strcpy(c->recompute, "none");

@@ -36,6 +36,9 @@ struct train_config {
     double infobatch_prune, topq, dro_tau;
     double rw_outlier_k, rw_domain_ema; /* 0 = off */
     int rw_outlier_domains;             /* the cut removes whole domains */
+    char ref_losses[OPT_STRING_MAX];    /* reducible: `heft score`'s side file; "" = none */
+    double rw_learn_fast, rw_learn_slow; /* learnability's EMA decays */
+    int rw_learn_raw;                    /* learnability: slope not divided by weight */
     /* run */
     uint64_t seed;
     char backend[OPT_STRING_MAX];

@@ -13,6 +13,7 @@
 #include "core/loader.h"
 #include "core/optim.h"
 #include "core/run_lock.h"
+#include "core/ref_losses.h"
 #include "core/train.h"
 #include "core/val_iter.h"
 #include "core/zero_layout.h"
@@ -110,6 +111,12 @@ struct trainer {
     struct zero_layout z1;       /* ZeRO-1's shards as a layout, for checkpoints */
     struct zero_state zs;        /* stages 2 and 3 */
 
+    /* reference losses (--ref-losses; core/train_ref.c), NULL when not given */
+    struct ref_losses *ref;
+    struct loader_pos *ref_pos; /* (K) loader position before each micro-batch */
+    uint64_t *ref_win;          /* (W * B) windows of one micro-batch's global rows */
+    double *ref_all;            /* (K, W, B) like loss_all; NaN = no reference loss */
+
     /* validation */
     struct val_iter *val;  /* (num_domains) iterators; NULL where a domain has no val data */
     double last_val_loss;
@@ -203,6 +210,18 @@ void trainer_trace_close(struct trainer *t);
 /* One line per reweighting call: the N samples of its set in global order. */
 void trainer_trace_weights(struct trainer *t, int call, int N, const struct rw_stats *st);
 void trainer_trace_step(struct trainer *t, const struct step_report *rep);
+
+/* train_ref.c: reference losses by window index (reducible) */
+/* Reads and checks --ref-losses (and refuses reducible without it). */
+int trainer_ref_setup(struct trainer *t, struct herr *err);
+void trainer_ref_free(struct trainer *t);
+/* Before micro-batch k is loaded: remembers where the loader stands. */
+void trainer_ref_note(struct trainer *t, int k);
+/* After gathering micro-batches [k0, k0 + nk): fills ref_all in the gathered
+ * order (every rank alike). */
+void trainer_ref_lookup(struct trainer *t, int k0, int nk);
+/* ref_all, or NULL without --ref-losses. */
+const double *trainer_ref_all(const struct trainer *t);
 
 /* train_eval.c */
 int trainer_val_setup(struct trainer *t, struct herr *err);

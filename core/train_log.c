@@ -263,6 +263,8 @@ void trainer_log_step(struct trainer *t, const struct step_report *r)
         jsonl_int(&j, "n_nonfinite", s->n_nonfinite);
         jsonl_int(&j, "n_empty", s->n_empty);
         jsonl_int(&j, "n_zero_weight", s->n_zero_weight);
+        if (t->ref)
+            jsonl_int(&j, "n_noref", s->n_noref);
         jsonl_close(&j);
         jsonl_obj(&j, "domains");
         for (int d = 0; d < s->num_domains && d < t->num_domains; d++) {
@@ -272,6 +274,10 @@ void trainer_log_step(struct trainer *t, const struct step_report *r)
             jsonl_int(&j, "n", s->domain[d].count);
             jsonl_num(&j, "loss", s->domain[d].loss_mean);
             jsonl_num(&j, "weight", s->domain[d].weight_mean);
+            if (s->domain[d].ref_count > 0) /* --ref-losses: mean reference loss */
+                jsonl_num(&j, "ref", s->domain[d].ref_mean);
+            if (s->domain[d].has_learn)     /* learnability's lambda */
+                jsonl_num(&j, "learn", s->domain[d].learn);
             jsonl_close(&j);
         }
         jsonl_close(&j);

@@ -196,6 +196,9 @@ static int build_reweight_config(struct trainer *t, struct herr *err)
     r->outlier_k = c->rw_outlier_k;
     r->outlier_by_domain = c->rw_outlier_domains;
     r->domain_ema = c->rw_domain_ema;
+    r->learn_fast = c->rw_learn_fast;
+    r->learn_slow = c->rw_learn_slow;
+    r->learn_raw = c->rw_learn_raw;
     r->seed = c->seed;
     if (rw_config_validate(r, err))
         return -1;
@@ -375,6 +378,8 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     if (loader_create(&t->ld, t->ds, t->cfg.batch, t->cfg.seq, t->rank, t->world, t->cfg.seed,
                       err))
         return herr_wrap(err, "--data %s: ", t->cfg.data);
+    if (trainer_ref_setup(t, err))
+        return -1;
     if (alloc_staging(t, err) || trainer_val_setup(t, err))
         return -1;
     if (t->zero >= 2 && zero_setup(t, err))
@@ -429,6 +434,7 @@ void trainer_teardown(struct trainer *t)
     trainer_log_close(t);
     trainer_release_out_dir(t);
     trainer_val_free(t);
+    trainer_ref_free(t);
     if (t->ld)
         loader_destroy(t->ld);
     adamw_destroy(&t->opt);

@@ -19,6 +19,8 @@ static int forward_micro(struct trainer *t, int k, int load, struct herr *err)
 {
     const int B = t->cfg.batch, T = t->cfg.seq;
     int32_t *in = t->inputs + (size_t)k * B * T, *tg = t->targets + (size_t)k * B * T;
+    if (load)
+        trainer_ref_note(t, k);
     if (load && loader_next(t->ld, in, tg, t->domains + (size_t)k * B, err))
         return herr_wrap(err, "loading step %ld micro-batch %d: ", t->step, k);
     if (t->model.ops->forward(t->model.impl, in, tg, err))
@@ -62,6 +64,7 @@ static int gather(struct trainer *t, int k0, int nk, struct herr *err)
                 t->ntok_all[g] = (int32_t)src[1];
                 t->dom_all[g] = (int32_t)src[2];
             }
+    trainer_ref_lookup(t, k0, nk);
     return 0;
 }
 
@@ -70,8 +73,8 @@ static int weigh(struct trainer *t, int nk, struct step_report *rep, struct herr
 {
     int N = t->world * nk * t->cfg.batch;
     struct rw_stats *st = &rep->rw;
-    if (rw_compute(&t->rwcfg, &t->rwstate, t->step, t->loss_all, t->ntok_all, t->dom_all,
-                   t->num_domains, N, t->weights, st, err))
+    if (rw_compute_ref(&t->rwcfg, &t->rwstate, t->step, t->loss_all, trainer_ref_all(t),
+                       t->ntok_all, t->dom_all, t->num_domains, N, t->weights, st, err))
         return herr_wrap(err, "step %ld, reweighting: ", t->step);
     trainer_trace_weights(t, rep->rw_calls, N, st);
     rep->rw_calls++;

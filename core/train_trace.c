@@ -8,6 +8,7 @@
  *
  *   {"type":"weights","step":S,"call":C,"n":N,"strategy":"linupper","r":R,
  *    "losses":[N],"ntokens":[N],"domains":[N],"weights":[N]}
+ *   ("ref_losses":[N] after "losses" with --ref-losses: null = none)
  *   {"type":"step","step":S,"loss":L,"loss_weighted":LW,"grad_norm":G,
  *    "clip":X,"lr":LR}
  *
@@ -74,6 +75,8 @@ void trainer_trace_weights(struct trainer *t, int call, int N, const struct rw_s
             t->step, call, N, rw_strategy_name(st->strategy_used));
     put_double(f, st->r_used);
     put_doubles(f, "losses", t->loss_all, N);
+    if (t->ref)
+        put_doubles(f, "ref_losses", t->ref_all, N);
     put_ints(f, "ntokens", t->ntok_all, N);
     put_ints(f, "domains", t->dom_all, N);
     put_doubles(f, "weights", t->weights, N);

@@ -35,8 +35,47 @@
  *   topq       Ordered SGD: the k = ceil(topq_q * N_v) highest losses get 1/k each,
  *              the rest 0; among equal losses at the cut the lower index wins.
  *   dro        w_i = exp((l_i - l_max)/dro_tau) / sum_k exp((l_k - l_max)/dro_tau).
- *   If all valid losses are equal every strategy gives 1/N_v (f is constant; no
- *   sample is below the mean; the top-q cut is a pure tie).
+ *   reducible  (RHO-LOSS: what is still learnable; needs reference losses)
+ *              x_i = l_i - lref_i, lref_i the loss a small reference model
+ *              trained on held-out data gives the same window (`heft score`);
+ *              a sample without a finite reference loss gets x_i = the median
+ *              x of the active samples that have one, so it is weighed like a
+ *              typical sample and does not set x_min or x_max; then h from x
+ *              as above, f = 0.5 h + 0.5 (monotone: the most reducible loss
+ *              gets the most weight), softmax with r. No sample with a
+ *              reference loss: every x is equal, uniform. Why: high loss is
+ *              mostly irreducible on real text (noise, names, numbers), and
+ *              the reference model has that loss too; a low l - lref means
+ *              learned already (or unlearnable), a high one learnable now.
+ *   learnability  (ADO-style, reference-free; needs domain ids)
+ *              Per domain d the state keeps a fast and a slow EMA of its mean
+ *              loss per call (decays learn_fast < learn_slow) and a slow EMA
+ *              s_d of its mean N_v w (1 = uniform share). An EMA of decay e
+ *              trails a linear trend by e/(1-e) calls, so
+ *                  g_d = (slow_d - fast_d) / (lag_slow - lag_fast)
+ *              is the domain's recent loss decrease per call, and
+ *                  lambda_d = g_d / max(s_d, 1e-3)
+ *              its decrease per unit of weight (ADO measures the gain per
+ *              sample of the domain: a domain given more weight falls faster,
+ *              and per unit of weight the rule does not feed on its own
+ *              choice); with learn_raw, lambda_d = g_d (the division is a
+ *              delayed negative feedback: a domain given less weight soon
+ *              looks more learnable per unit of it, and the weights
+ *              oscillate with the slow EMA's lag, docs/RESULTS.md). Over the domains of the active samples that have a
+ *              history (seen in an earlier call):
+ *                  f_d = max(lambda_d, 0) / max_d' max(lambda_d', 0),
+ *              i.e. h_d = 2 f_d - 1 in [-1, 1] with -1 = "not falling" (not
+ *              the batch minimum: when every domain learns alike all get
+ *              f = 1, uniform); a domain without a history gets the median f
+ *              of those with one; no positive lambda: uniform. Every sample
+ *              of d gets f_d; softmax with r. After every successful call,
+ *              warm-up included, each domain with valid samples updates
+ *              fast, slow (with this call's mean loss; set to it on the first
+ *              appearance) and s_d (with the mean N_v w this call gave it).
+ *   If all valid losses are equal every loss-based strategy gives 1/N_v (f is
+ *   constant; no sample is below the mean; the top-q cut is a pure tie);
+ *   reducible and learnability score other things and give 1/N_v when their
+ *   scores are all equal.
  *
  * OUTLIER CUT (outlier_k > 0; every strategy)
  *   Let m be the median of the valid losses and s = 1.4826 median_i |l_i - m|
@@ -86,7 +125,8 @@
  *   RW_WARMUP_R_STEP    temperature r_start during warm-up, r after.
  *   RW_WARMUP_R_LINEAR  temperature r_start + (r - r_start) * step / warmup_steps
  *                       during warm-up, r from step warmup_steps on.
- *   The r-modes act on the temperature of the loss-shape strategies; infobatch,
+ *   The r-modes act on the temperature of the loss-shape strategies (and of
+ *   reducible and learnability, which also use r); infobatch,
  *   topq and dro have no r and are uniform during warm-up in every mode.
  *
  * DETERMINISM
@@ -105,13 +145,14 @@
 
 /* Domains reported separately in rw_stats. */
 #define RW_MAX_DOMAINS 64
-/* Bytes written by rw_state_serialize() (format version 2; version 1, 28
- * bytes, is still read). */
-#define RW_STATE_SERIAL_SIZE 1068
+/* Bytes written by rw_state_serialize() (format version 3; versions 1, 28
+ * bytes, and 2, 1068 bytes, are still read). */
+#define RW_STATE_SERIAL_SIZE 2612
 
 enum rw_strategy {
     RW_UNIFORM, RW_LINUPPER, RW_QUADRATIC, RW_EXTREMES, RW_LINEAR,
     RW_INFOBATCH, RW_TOPQ, RW_DRO,
+    RW_REDUCIBLE, RW_LEARNABILITY,
     RW_NUM_STRATEGIES
 };
 
@@ -124,7 +165,8 @@ const char *rw_strategy_name(enum rw_strategy s);
 /* "uniform" | "r-step" | "r-linear". */
 int rw_warmup_mode_parse(const char *name, enum rw_warmup_mode *out, struct herr *err);
 const char *rw_warmup_mode_name(enum rw_warmup_mode m);
-/* 1 for the four strategies that use h and the temperature r. */
+/* 1 for the strategies that use h and the temperature r: the four loss-shape
+ * ones, reducible and learnability. */
 int rw_strategy_uses_r(enum rw_strategy s);
 
 struct rw_config {
@@ -140,11 +182,15 @@ struct rw_config {
     double outlier_k;                /* >= 0: outlier cut in robust std devs (0 = off) */
     int outlier_by_domain;           /* 1: the cut removes whole domains (needs domain ids) */
     double domain_ema;               /* in [0, 1): decay of the domain means (0 = off) */
+    double learn_fast, learn_slow;   /* learnability's EMA decays, 0 <= fast < slow < 1 */
+    int learn_raw;                   /* 1: learnability's lambda is the slope itself,
+                                        not divided by the domain's weight share */
 };
 
 /* uniform, r = 0.4 (the paper's GPT-2 choice), no warm-up (mode uniform),
  * r_start = 100, infobatch_prune = 0.5, topq_q = 0.5, dro_tau = 1, seed = 1234,
- * no outlier cut, no domain centering. */
+ * no outlier cut, no domain centering, learn_fast = 0.9 and learn_slow =
+ * 0.98 (lags of 9 and 49 calls: a slope over about 40 calls), learn_raw = 0. */
 void rw_config_default(struct rw_config *c);
 /* Fails naming the field and its value: r <= 0, q outside (0,1], ... */
 int rw_config_validate(const struct rw_config *c, struct herr *err);
@@ -157,6 +203,10 @@ struct rw_state {
     uint64_t outlier_seen;              /* bit d: outlier_share[d] is set */
     double domain_mean[RW_MAX_DOMAINS]; /* running mean loss per domain (centering) */
     double outlier_share[RW_MAX_DOMAINS]; /* running share of outliers (cut by domain) */
+    uint64_t learn_seen;                /* bit d: the learnability EMAs of d are set */
+    double learn_fast[RW_MAX_DOMAINS];  /* fast EMA of the domain's mean loss */
+    double learn_slow[RW_MAX_DOMAINS];  /* slow EMA of the same */
+    double learn_share[RW_MAX_DOMAINS]; /* slow EMA of the domain's mean N_v w */
 };
 
 void rw_state_init(struct rw_state *s, const struct rw_config *c);
@@ -164,9 +214,10 @@ void rw_state_init(struct rw_state *s, const struct rw_config *c);
  * returns its size (RW_STATE_SERIAL_SIZE). Writes nothing if cap is too small
  * (buf may then be NULL) but still returns the size needed. */
 size_t rw_state_serialize(const struct rw_state *s, unsigned char *buf, size_t cap);
-/* Reads what rw_state_serialize wrote (or a version-1 state, which has no
- * domain means); a buffer of the wrong size for its version, a wrong magic,
- * an unknown version or a checksum mismatch fails and leaves s as it was. */
+/* Reads what rw_state_serialize wrote, or an older state: version 1 (no
+ * domain means) or 2 (no learnability EMAs), which read as those being
+ * unset. A buffer of the wrong size for its version, a wrong magic, an
+ * unknown version or a checksum mismatch fails and leaves s as it was. */
 int rw_state_deserialize(struct rw_state *s, const unsigned char *buf, size_t len, struct herr *err);
 
 /* The strategy and temperature one step actually uses, after warm-up. */
@@ -182,6 +233,11 @@ struct rw_domain_stats {
     double loss_mean;    /* their mean loss */
     double weight_mean;  /* their mean of N_v * w (1 = uniform share) */
     double weight_sum;   /* their sum of w: the domain's share of the step */
+    int ref_count;       /* reducible: its valid samples with a finite reference loss */
+    double ref_mean;     /* ... and the mean of those reference losses (0 if none) */
+    int has_learn;       /* learnability: 1 when the domain has a history */
+    double learn;        /* ... and its lambda_d (loss decrease per call per unit
+                            of weight) that this call's weights used */
 };
 
 struct rw_stats {
@@ -200,6 +256,8 @@ struct rw_stats {
                               underflow) */
     int n_outliers;        /* valid samples left out by the outlier cut */
     double outlier_cut;    /* the cut m + k s; +inf when off or s = 0 */
+    int n_noref;           /* reducible: active samples without a finite reference
+                              loss (weighed as the median reducible loss) */
     int num_domains;       /* 0 when no domain ids were given */
     struct rw_domain_stats domain[RW_MAX_DOMAINS];
 };
@@ -210,12 +268,20 @@ struct rw_stats {
  *   domains  (N)  domain id of each sample in [0, num_domains), or NULL
  *   weights  (N)  output
  * Fails (weights and state untouched) on an invalid config, N < 0, step < 0, a
- * negative token count, an out-of-range domain id, or domain centering or a
- * cut by domain without domain ids. Advances the state's RNG (infobatch only),
- * its call counter, and its domain means and outlier shares when those are on. */
+ * negative token count, an out-of-range domain id, domain centering, a cut by
+ * domain or learnability without domain ids, or reducible (rw_compute_ref)
+ * without reference losses. Advances the state's RNG (infobatch only), its
+ * call counter, and its domain means, outlier shares and learnability EMAs
+ * when those are on. */
 int rw_compute(const struct rw_config *cfg, struct rw_state *state, long step,
                const double *losses, const int *ntokens, const int *domains,
                int num_domains, int N, double *weights, struct rw_stats *stats,
                struct herr *err);
+/* The same with each sample's reference loss (N; NaN where a sample has
+ * none), which only reducible uses; rw_compute passes NULL. */
+int rw_compute_ref(const struct rw_config *cfg, struct rw_state *state, long step,
+                   const double *losses, const double *ref_losses, const int *ntokens,
+                   const int *domains, int num_domains, int N, double *weights,
+                   struct rw_stats *stats, struct herr *err);
 
 #endif

@@ -63,8 +63,9 @@ void rw_sort_ascending(double *a, int n)
 
 /* Everything that can fail, checked before anything is written. */
 static int check_inputs(const struct rw_config *cfg, const struct rw_state *state, long step,
-                        const double *losses, const int *ntokens, const int *domains,
-                        int num_domains, int N, const double *weights, struct herr *err)
+                        const double *losses, const double *ref, const int *ntokens,
+                        const int *domains, int num_domains, int N, const double *weights,
+                        struct herr *err)
 {
     if (rw_config_validate(cfg, err))
         return -1;
@@ -87,6 +88,12 @@ static int check_inputs(const struct rw_config *cfg, const struct rw_state *stat
     if (domains == NULL && cfg->outlier_k > 0 && cfg->outlier_by_domain)
         return herr_set(err, "reweight: the outlier cut by domain needs the samples' domain "
                         "ids, and none were given");
+    if (domains == NULL && cfg->strategy == RW_LEARNABILITY)
+        return herr_set(err, "reweight: learnability weighs domains and needs the samples' "
+                        "domain ids, and none were given");
+    if (ref == NULL && cfg->strategy == RW_REDUCIBLE)
+        return herr_set(err, "reweight: reducible needs each sample's reference loss (heft "
+                        "train --ref-losses FILE, made by heft score), and none were given");
     if (domains == NULL)
         return 0;
     if (num_domains < 1 || num_domains > RW_MAX_DOMAINS)
@@ -116,7 +123,24 @@ int rw_compute(const struct rw_config *cfg, struct rw_state *state, long step,
                int num_domains, int N, double *weights, struct rw_stats *stats,
                struct herr *err)
 {
-    if (check_inputs(cfg, state, step, losses, ntokens, domains, num_domains, N, weights, err))
+    return rw_compute_ref(cfg, state, step, losses, NULL, ntokens, domains, num_domains, N,
+                          weights, stats, err);
+}
+
+/* The strategies whose score is not the loss: equal losses do not make their
+ * weights uniform. */
+static int scores_other_than_loss(enum rw_strategy s)
+{
+    return s == RW_REDUCIBLE || s == RW_LEARNABILITY;
+}
+
+int rw_compute_ref(const struct rw_config *cfg, struct rw_state *state, long step,
+                   const double *losses, const double *ref, const int *ntokens,
+                   const int *domains, int num_domains, int N, double *weights,
+                   struct rw_stats *stats, struct herr *err)
+{
+    if (check_inputs(cfg, state, step, losses, ref, ntokens, domains, num_domains, N, weights,
+                     err))
         return -1;
 
     if (stats != NULL)
@@ -157,11 +181,24 @@ int rw_compute(const struct rw_config *cfg, struct rw_state *state, long step,
             n_above++;
     }
 
+    int n_noref = 0;
+    double lambda[RW_MAX_DOMAINS];
+    int has_lambda[RW_MAX_DOMAINS] = { 0 };
     if (act.n_valid == 0) {
         for (int i = 0; i < N; i++)
             weights[i] = 0.0;
-    } else if (sch.strategy == RW_UNIFORM || act.lmax == act.lmin) {
+    } else if (sch.strategy == RW_UNIFORM ||
+               (act.lmax == act.lmin && !scores_other_than_loss(sch.strategy))) {
         rw_weights_uniform(losses, ntokens, N, &act, weights);
+    } else if (sch.strategy == RW_REDUCIBLE) {
+        double xmin, xmax;
+        n_noref = rw_reducible_scores(losses, ref, ntokens, N, &act, weights, &xmin, &xmax);
+        rw_weights_shape(RW_REDUCIBLE, sch.r, losses, ntokens, weights, xmin, xmax, N, &act,
+                         weights);
+    } else if (sch.strategy == RW_LEARNABILITY) {
+        rw_learn_scores(state, cfg, losses, ntokens, domains, num_domains, N, &act, weights,
+                        lambda, has_lambda);
+        rw_weights_softmax(sch.r, losses, ntokens, weights, N, &act, weights);
     } else if (rw_strategy_uses_r(sch.strategy) && cfg->domain_ema > 0) {
         double xmin, xmax;
         rw_domain_scores(state, losses, ntokens, domains, num_domains, N, &act, weights, &xmin,
@@ -180,10 +217,21 @@ int rw_compute(const struct rw_config *cfg, struct rw_state *state, long step,
     }
     if (cfg->domain_ema > 0)
         rw_domain_update(state, cfg->domain_ema, losses, ntokens, domains, num_domains, N);
+    if (stats != NULL && cfg->strategy == RW_LEARNABILITY && sch.strategy != RW_LEARNABILITY)
+        rw_learn_lambdas(state, cfg, num_domains, lambda, has_lambda); /* in warm-up: logged */
+    if (cfg->strategy == RW_LEARNABILITY)
+        rw_learn_update(state, cfg, losses, ntokens, domains, num_domains, N, weights);
     state->calls++;
 
-    if (stats != NULL)
+    if (stats != NULL) {
         rw_stats_fill(stats, &all, &act, threshold_cut, &sch, losses, ntokens, domains,
                       num_domains, N, weights);
+        stats->n_noref = n_noref;
+        rw_stats_ref(stats, losses, ref, ntokens, domains, N); /* any strategy: logged */
+        for (int d = 0; cfg->strategy == RW_LEARNABILITY && d < num_domains; d++) {
+            stats->domain[d].has_learn = has_lambda[d];
+            stats->domain[d].learn = has_lambda[d] ? lambda[d] : 0.0;
+        }
+    }
     return 0;
 }

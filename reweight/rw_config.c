@@ -15,6 +15,12 @@ void rw_config_default(struct rw_config *c)
     c->outlier_k = 0.0;
     c->outlier_by_domain = 0;
     c->domain_ema = 0.0;
+    /* lags of 9 and 49 calls: a slope over about 40 calls, long enough to
+     * average the few samples a domain has per call, short enough to follow
+     * a 600-step run */
+    c->learn_fast = 0.9;
+    c->learn_slow = 0.98;
+    c->learn_raw = 0;
 }
 
 /* Every field is checked whatever the strategy, so that a config which is
@@ -53,5 +59,12 @@ int rw_config_validate(const struct rw_config *c, struct herr *err)
     if (!(c->domain_ema >= 0 && c->domain_ema < 1))
         return herr_set(err, "reweight config: domain_ema = %g must be in [0, 1) (0 = no "
                         "domain centering)", c->domain_ema);
+    if (!(c->learn_fast >= 0 && c->learn_slow < 1 && c->learn_fast < c->learn_slow))
+        return herr_set(err, "reweight config: learn_fast = %g and learn_slow = %g must satisfy "
+                        "0 <= learn_fast < learn_slow < 1 (the two EMA decays whose lag "
+                        "difference measures learnability's loss slope)", c->learn_fast,
+                        c->learn_slow);
+    if (c->learn_raw != 0 && c->learn_raw != 1)
+        return herr_set(err, "reweight config: learn_raw = %d must be 0 or 1", c->learn_raw);
     return 0;
 }

@@ -92,6 +92,29 @@ void rw_domain_scores(const struct rw_state *st, const double *losses, const int
 void rw_domain_update(struct rw_state *st, double ema, const double *losses,
                       const int *ntokens, const int *domains, int num_domains, int N);
 
+/* reducible: writes x_i = l_i - ref_i into x for the active samples with a
+ * finite reference loss, the median of those x for the other active samples,
+ * 0 for the rest; their min and max (both 0 when no active sample has a
+ * reference loss); returns the number of active samples without one. x may
+ * be the weights' memory (it also holds the median's sort). ref may be NULL
+ * (no sample has one). */
+int rw_reducible_scores(const double *losses, const double *ref, const int *ntokens, int N,
+                        const struct rw_scan *act, double *x, double *xmin, double *xmax);
+/* learnability: each domain's lambda from the state (has[d] = 1 when d has
+ * a history, else lambda[d] = 0). */
+void rw_learn_lambdas(const struct rw_state *st, const struct rw_config *c, int num_domains,
+                      double *lambda, int *has);
+/* learnability: writes f_d(i) into f for the active samples (0 for the
+ * others) and each domain's lambda into lambda (has[d] = 1 when d has a
+ * history); see reweight.h. */
+void rw_learn_scores(const struct rw_state *st, const struct rw_config *c, const double *losses,
+                     const int *ntokens, const int *domains, int num_domains, int N,
+                     const struct rw_scan *act, double *f, double *lambda, int *has);
+/* learnability's state update after a call that gave the weights w. */
+void rw_learn_update(struct rw_state *st, const struct rw_config *c, const double *losses,
+                     const int *ntokens, const int *domains, int num_domains, int N,
+                     const double *w);
+
 /* The weight rules, one per family. Each writes all N weights, 0 for samples
  * that are not active, active ones summing to 1; each needs n_valid >= 1 and
  * lmax > lmin in sc (rw_compute handles the uniform cases before calling them). */
@@ -103,6 +126,10 @@ void rw_weights_uniform(const double *losses, const int *ntokens, int N,
 void rw_weights_shape(enum rw_strategy s, double r, const double *losses, const int *ntokens,
                       const double *scores, double smin, double smax, int N,
                       const struct rw_scan *sc, double *w);
+/* w_i = exp((f_i - max f)/r) / sum over the active samples, f_i given (f may
+ * be w itself); 0 for the others. */
+void rw_weights_softmax(double r, const double *losses, const int *ntokens, const double *f,
+                        int N, const struct rw_scan *sc, double *w);
 void rw_weights_infobatch(double prune, uint64_t *rng, const double *losses, const int *ntokens,
                           int N, const struct rw_scan *sc, double *w);
 /* threshold = the k-th largest active loss; n_above = active losses > threshold. */
@@ -121,5 +148,8 @@ void rw_stats_fill(struct rw_stats *st, const struct rw_scan *sc, const struct r
                    double cut, const struct rw_schedule *sch,
                    const double *losses, const int *ntokens, const int *domains, int num_domains,
                    int N, const double *w);
+/* The per-domain reference losses (reducible) into the statistics. */
+void rw_stats_ref(struct rw_stats *st, const double *losses, const double *ref,
+                  const int *ntokens, const int *domains, int N);
 
 #endif

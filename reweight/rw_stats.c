@@ -72,3 +72,18 @@ void rw_stats_fill(struct rw_stats *st, const struct rw_scan *sc, const struct r
         ds->weight_mean = nv * ds->weight_sum / ds->count;
     }
 }
+
+void rw_stats_ref(struct rw_stats *st, const double *losses, const double *ref,
+                  const int *ntokens, const int *domains, int N)
+{
+    for (int i = 0; domains != NULL && ref != NULL && i < N; i++) {
+        if (!rw_sample_valid(losses, ntokens, i) || !isfinite(ref[i]))
+            continue;
+        struct rw_domain_stats *d = &st->domain[domains[i]];
+        d->ref_count++;
+        d->ref_mean += ref[i]; /* a sum for now; divided below */
+    }
+    for (int d = 0; d < st->num_domains; d++)
+        if (st->domain[d].ref_count > 0)
+            st->domain[d].ref_mean /= st->domain[d].ref_count;
+}

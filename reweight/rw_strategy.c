@@ -8,6 +8,7 @@
  * code bases disagree on what "upper" means, so heft does not accept it). */
 static const char *const strategy_names[RW_NUM_STRATEGIES] = {
     "uniform", "linupper", "quadratic", "extremes", "linear", "infobatch", "topq", "dro",
+    "reducible", "learnability",
 };
 
 static const char *const warmup_mode_names[RW_NUM_WARMUP_MODES] = {
@@ -71,5 +72,6 @@ const char *rw_warmup_mode_name(enum rw_warmup_mode m)
 
 int rw_strategy_uses_r(enum rw_strategy s)
 {
-    return s == RW_LINUPPER || s == RW_QUADRATIC || s == RW_EXTREMES || s == RW_LINEAR;
+    return s == RW_LINUPPER || s == RW_QUADRATIC || s == RW_EXTREMES || s == RW_LINEAR ||
+           s == RW_REDUCIBLE || s == RW_LEARNABILITY;
 }

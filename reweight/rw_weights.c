@@ -36,8 +36,21 @@ static double shape(enum rw_strategy s, double h)
     case RW_QUADRATIC: return 1.0 - h * h;
     case RW_EXTREMES:  return fabs(h);
     case RW_LINEAR:    return 0.5 * h + 0.5;
+    case RW_REDUCIBLE: return 0.5 * h + 0.5;  /* linear in the reducible loss */
     default:           return 0.0; /* not a shape strategy; rw_compute never asks */
     }
+}
+
+void rw_weights_softmax(double r, const double *losses, const int *ntokens, const double *f,
+                        int N, const struct rw_scan *sc, double *w)
+{
+    double fmax = -HUGE_VAL;
+    for (int i = 0; i < N; i++)
+        if (rw_sample_active(losses, ntokens, sc, i) && f[i] > fmax)
+            fmax = f[i];
+    for (int i = 0; i < N; i++)
+        w[i] = rw_sample_active(losses, ntokens, sc, i) ? rw_exp((f[i] - fmax) / r) : 0.0;
+    normalize(losses, ntokens, N, sc, w);
 }
 
 void rw_weights_shape(enum rw_strategy s, double r, const double *losses, const int *ntokens,
@@ -47,7 +60,6 @@ void rw_weights_shape(enum rw_strategy s, double r, const double *losses, const 
     double range = smax - smin;
     if (range < 1e-6)
         range = 1e-6;
-    double fmax = -HUGE_VAL;
     for (int i = 0; i < N; i++) {
         if (!rw_sample_active(losses, ntokens, sc, i)) {
             w[i] = 0.0;
@@ -57,13 +69,8 @@ void rw_weights_shape(enum rw_strategy s, double r, const double *losses, const 
          * against the large smax + smin; it gives h = +-1 exactly at the ends. */
         double h = ((scores[i] - smin) + (scores[i] - smax)) / range;
         w[i] = shape(s, h);
-        if (w[i] > fmax)
-            fmax = w[i];
     }
-    for (int i = 0; i < N; i++)
-        if (rw_sample_active(losses, ntokens, sc, i))
-            w[i] = rw_exp((w[i] - fmax) / r);
-    normalize(losses, ntokens, N, sc, w);
+    rw_weights_softmax(r, losses, ntokens, w, N, sc, w);
 }
 
 void rw_weights_infobatch(double prune, uint64_t *rng, const double *losses, const int *ntokens,

@@ -9,7 +9,11 @@
 #     whole global batch (recomputed). Also with 2 micro-batches normalized
 #     over the whole step.
 #     The same, 2 ranks x 3 rows against 1 x 6, for a LLaMA model
-#     (llama-tiny's grouped-query attention) with linupper.
+#     (llama-tiny's grouped-query attention) with linupper, and for the
+#     learnability-aware rules: reducible (both ranks look up the same
+#     reference losses, bit for bit; a run starting from the reference model
+#     sees its own loss as every row's reference on both ranks) and
+#     learnability (per-domain EMAs of the global batch).
 #  2. ZeRO-1 on against off: same losses within 1e-5 (GPT-2 and LLaMA).
 #  3. A 2-rank run stopped and resumed continues bit for bit (with and
 #     without ZeRO-1); resuming on another rank count works at the same
@@ -140,6 +144,42 @@ check "llama linupper: 2 ranks, weights of the global batch" \
     "$TRACECMP" --recompute "$WORK/llama-w2.trace"
 check "llama linupper: 2 ranks, ZeRO-1 on == off" \
     "$TRACECMP" "$WORK/llama-w2.trace" "$WORK/llama-w2z.trace" --rtol 1e-5
+
+# The learnability-aware rules. reducible: a 1-layer reference model, its
+# losses on the first 7000 of builtin:repeat,noise's 14010 windows (the rest
+# have none); every rank looks up the whole global batch by window index.
+RDATA="--data builtin:repeat,noise"
+if "$HEFT" train --layers 1 --channels 32 --heads 2 $RUN $RDATA --batch 4 --out "$WORK/refrun" \
+       >"$WORK/refrun.log" 2>&1 &&
+   "$HEFT" score --model-file "$WORK/refrun/model.bin" $RDATA --seq 32 --max-windows 7000 \
+       --threads 1 --quiet --out "$WORK/ref.bin" >"$WORK/score.log" 2>&1; then
+    # shellcheck disable=SC2086
+    {
+        train 1 red-w1 $RDATA --reweight reducible --ref-losses "$WORK/ref.bin" --rw-warmup 2 --batch 6
+        train 2 red-w2 $RDATA --reweight reducible --ref-losses "$WORK/ref.bin" --rw-warmup 2 --batch 3
+    }
+    check "reducible: 2 ranks x 3 rows == 1 rank x 6 rows (same reference losses)" \
+        "$TRACECMP" "$WORK/red-w1.trace" "$WORK/red-w2.trace" --rtol 1e-5 --wtol $WTOL --exact-first
+    check "reducible: 2 ranks, weights of the global batch" \
+        "$TRACECMP" --recompute "$WORK/red-w2.trace"
+    # shellcheck disable=SC2086
+    if "$MPIEXEC" -n 2 "$HEFT" train $RUN $RDATA --init-from "$WORK/refrun/model.bin" --batch 8 \
+        --steps 1 --reweight reducible --ref-losses "$WORK/ref.bin" --out "$WORK/own" \
+        --trace "$WORK/own.trace" >"$WORK/own.log" 2>&1; then
+        check "reducible: on 2 ranks every row's reference loss is its own window's" \
+            "$TRACECMP" --loss-is-ref "$WORK/own.trace" --rtol 1e-5
+    else
+        fail "reducible from the reference model on 2 ranks: $(tail -3 "$WORK/own.log")"
+    fi
+else
+    fail "reference model and side file: $(tail -3 "$WORK/refrun.log" "$WORK/score.log")"
+fi
+# learnability: the EMAs follow the global batch's domain means, the same on
+# every rank and for any split (within rounding after the first update)
+train 1 learn-w1 --reweight learnability --rw-warmup 2 --batch 6
+train 2 learn-w2 --reweight learnability --rw-warmup 2 --batch 3
+check "learnability: 2 ranks x 3 rows == 1 rank x 6 rows" \
+    "$TRACECMP" "$WORK/learn-w1.trace" "$WORK/learn-w2.trace" --rtol 1e-5 --wtol $WTOL --exact-first
 
 # gradient accumulation, weights normalized over the whole step (2 x 2 rows x 2 ranks)
 train 1 acc-w1 --reweight linupper --batch 4 --grad-accum 2 --rw-normalize step

@@ -10,10 +10,19 @@
  *       number bit for bit. --exact-first: the first reweighting call's losses
  *       and weights bit for bit (before the first update nothing has been
  *       summed in a different order yet).
+ *       With reference losses (--ref-losses runs) both must have the same ones,
+ *       bit for bit: every rank looks up the same windows.
  *   test_mpi_tracecmp --recompute A
  *       every call's weights must be, bit for bit, what rw_compute() gives for
- *       its losses over the whole set: the weights a single process holding
- *       the global batch computes.
+ *       its losses (and reference losses) over the whole set: the weights a
+ *       single process holding the global batch computes. Not for the
+ *       strategies with a state that the trace does not hold (infobatch's
+ *       RNG, learnability's EMAs) or top-q.
+ *   test_mpi_tracecmp --loss-is-ref A [--rtol X]
+ *       for a run that starts from the reference model itself (--init-from
+ *       the model `heft score` scored with): in the first call every sample
+ *       with a reference loss has it as its own loss (within rtol), and at
+ *       least one has one: the trainer looked up each row's own window.
  * Prints one summary line; exits 0 when everything holds, 1 otherwise. */
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +37,7 @@ struct call {
     char strategy[32];
     double r;
     double *losses, *weights;
+    double *ref; /* NULL when the trace has no reference losses */
     int *ntok, *dom;
 };
 
@@ -163,6 +173,9 @@ static int load(const char *path, struct trace *t)
                             get_array(line, "ntokens", &nt) != c->n ||
                             get_array(line, "domains", &dm) != c->n))
                 rc = -1;
+            if (rc == 0 && find_key(line, "ref_losses") &&
+                get_array(line, "ref_losses", &c->ref) != c->n)
+                rc = -1;
             if (rc == 0) {
                 c->ntok = to_ints(nt, c->n);
                 c->dom = to_ints(dm, c->n);
@@ -229,8 +242,17 @@ static int compare(const struct trace *a, const struct trace *b, double rtol, do
                    x->step, x->n, x->strategy, y->step, y->n, y->strategy);
             return 1;
         }
+        if (!x->ref != !y->ref) {
+            printf("FAIL: step %ld: reference losses in one trace only\n", x->step);
+            return 1;
+        }
         int bits = 1;
         for (int j = 0; j < x->n; j++) {
+            if (x->ref && !same_bits(x->ref[j], y->ref[j])) {
+                printf("FAIL: step %ld sample %d: reference loss %.17g against %.17g (not the "
+                       "same window)\n", x->step, j, x->ref[j], y->ref[j]);
+                return 1;
+            }
             if (x->ntok[j] != y->ntok[j] || x->dom[j] != y->dom[j]) {
                 printf("FAIL: step %ld sample %d: %d tokens of domain %d against %d of %d "
                        "(not the same data order)\n",
@@ -269,7 +291,8 @@ static int recompute(const struct trace *a)
         struct herr err;
         rw_config_default(&cfg);
         if (rw_strategy_parse(c->strategy, &cfg.strategy, &err) ||
-            cfg.strategy == RW_INFOBATCH || cfg.strategy == RW_TOPQ) {
+            cfg.strategy == RW_INFOBATCH || cfg.strategy == RW_TOPQ ||
+            cfg.strategy == RW_LEARNABILITY) {
             printf("FAIL: step %ld: cannot recompute strategy %s from a trace\n", c->step,
                    c->strategy);
             return 1;
@@ -280,8 +303,8 @@ static int recompute(const struct trace *a)
             cfg.r = c->r;
         rw_state_init(&st, &cfg);
         double *w = malloc((size_t)c->n * sizeof *w);
-        if (!w || rw_compute(&cfg, &st, 0, c->losses, c->ntok, c->dom, RW_MAX_DOMAINS, c->n, w,
-                             NULL, &err)) {
+        if (!w || rw_compute_ref(&cfg, &st, 0, c->losses, c->ref, c->ntok, c->dom,
+                                 RW_MAX_DOMAINS, c->n, w, NULL, &err)) {
             printf("FAIL: step %ld: rw_compute: %s\n", c->step, w ? err.msg : "out of memory");
             free(w);
             return 1;
@@ -302,11 +325,42 @@ static int recompute(const struct trace *a)
     return fail;
 }
 
+static int loss_is_ref(const struct trace *a, double rtol)
+{
+    if (a->ncalls == 0 || !a->calls[0].ref) {
+        printf("FAIL: no reweighting call with reference losses in the trace\n");
+        return 1;
+    }
+    const struct call *c = &a->calls[0];
+    int with = 0;
+    double worst = 0.0;
+    for (int j = 0; j < c->n; j++) {
+        if (isnan(c->ref[j]))
+            continue;
+        with++;
+        double d = rel(c->losses[j], c->ref[j]);
+        worst = d > worst ? d : worst;
+        if (d > rtol) {
+            printf("FAIL: sample %d: loss %.9g but reference loss %.9g (another window's?)\n", j,
+                   c->losses[j], c->ref[j]);
+            return 1;
+        }
+    }
+    if (with == 0) {
+        printf("FAIL: none of the %d samples of the first call has a reference loss\n", c->n);
+        return 1;
+    }
+    printf("ok: %d of %d samples carry their own loss as reference loss (max relative "
+           "difference %.3g)\n", with, c->n, worst);
+    return 0;
+}
+
 static void free_trace(struct trace *t)
 {
     for (int i = 0; i < t->ncalls; i++) {
         free(t->calls[i].losses);
         free(t->calls[i].weights);
+        free(t->calls[i].ref);
         free(t->calls[i].ntok);
         free(t->calls[i].dom);
     }
@@ -317,7 +371,7 @@ static void free_trace(struct trace *t)
 int main(int argc, char **argv)
 {
     const char *files[2] = { NULL, NULL };
-    int nfiles = 0, exact = 0, exact_first = 0, recomp = 0;
+    int nfiles = 0, exact = 0, exact_first = 0, recomp = 0, lossref = 0;
     double rtol = 1e-5, wtol = -1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rtol") && i + 1 < argc)
@@ -330,18 +384,21 @@ int main(int argc, char **argv)
             exact_first = 1;
         else if (!strcmp(argv[i], "--recompute"))
             recomp = 1;
+        else if (!strcmp(argv[i], "--loss-is-ref"))
+            lossref = 1;
         else if (argv[i][0] != '-' && nfiles < 2)
             files[nfiles++] = argv[i];
         else {
             fprintf(stderr, "usage: test_mpi_tracecmp A B [--rtol X] [--wtol X] [--exact] "
-                            "[--exact-first] | --recompute A\n");
+                            "[--exact-first] | --recompute A | --loss-is-ref A [--rtol X]\n");
             return 2;
         }
     }
     if (wtol < 0)
         wtol = rtol;
-    if (nfiles != (recomp ? 1 : 2)) {
-        fprintf(stderr, "test_mpi_tracecmp: expected %d trace file(s)\n", recomp ? 1 : 2);
+    int one = recomp || lossref;
+    if (nfiles != (one ? 1 : 2)) {
+        fprintf(stderr, "test_mpi_tracecmp: expected %d trace file(s)\n", one ? 1 : 2);
         return 2;
     }
     struct trace a, b;
@@ -350,6 +407,8 @@ int main(int argc, char **argv)
     int rc;
     if (recomp) {
         rc = recompute(&a);
+    } else if (lossref) {
+        rc = loss_is_ref(&a, rtol);
     } else {
         if (load(files[1], &b))
             return 1;

@@ -27,6 +27,14 @@ static void config_for(struct rw_config *c, enum rw_strategy s, double r)
     c->r = r;
 }
 
+/* What reducible and learnability need besides losses, for the tests that
+ * run every strategy: reference losses of 0 (reducible then weighs like
+ * linear, x = l) and one domain (learnability, without a history, is then
+ * uniform). test_reweight_learn.c tests the two rules themselves. */
+enum { MAX_PLAIN = 1024 };
+static const double zero_refs[MAX_PLAIN];
+static const int one_domain[MAX_PLAIN];
+
 /* One call with a fresh state; the call must succeed. */
 static void weigh(const struct rw_config *c, const double *losses, const int *ntokens, int N,
                   double *w, struct rw_stats *st)
@@ -34,7 +42,10 @@ static void weigh(const struct rw_config *c, const double *losses, const int *nt
     struct rw_state s;
     struct herr e = { { 0 } };
     rw_state_init(&s, c);
-    ck_assert_msg(rw_compute(c, &s, 0, losses, ntokens, NULL, 0, N, w, st, &e) == 0, "%s", e.msg);
+    ck_assert(N <= MAX_PLAIN);
+    int learn = c->strategy == RW_LEARNABILITY;
+    ck_assert_msg(rw_compute_ref(c, &s, 0, losses, zero_refs, ntokens, learn ? one_domain : NULL,
+                                 learn, N, w, st, &e) == 0, "%s", e.msg);
 }
 
 static void assert_weights(const double *got, const double *want, int N, double tol)
@@ -486,7 +497,7 @@ START_TEST(state_serializes_little_endian_and_round_trips)
     ck_assert_int_eq(rw_state_serialize(&s, buf, RW_STATE_SERIAL_SIZE - 1), RW_STATE_SERIAL_SIZE);
     ck_assert(buf[0] == 0xAB); /* too small: nothing written */
     ck_assert_int_eq(rw_state_serialize(&s, buf, sizeof buf), RW_STATE_SERIAL_SIZE);
-    ck_assert(memcmp(buf, "HRWS\2\0\0\0", 8) == 0);
+    ck_assert(memcmp(buf, "HRWS\3\0\0\0", 8) == 0);
     for (int i = 0; i < 8; i++) {
         ck_assert_int_eq(buf[8 + i], 8 - i);  /* least significant byte first */
         ck_assert_int_eq(buf[16 + i], 0x18 - i);
@@ -526,7 +537,7 @@ START_TEST(corrupt_or_short_state_is_refused)
     rw_state_serialize(&s, good, sizeof good);
 
     ck_assert(rw_state_deserialize(&t, good, RW_STATE_SERIAL_SIZE - 1, &e) == -1);
-    ck_assert_msg(strstr(e.msg, "1067 bytes"), "%s", e.msg);
+    ck_assert_msg(strstr(e.msg, "2611 bytes"), "%s", e.msg);
     ck_assert(rw_state_deserialize(&t, good, RW_STATE_SERIAL_SIZE + 1, &e) == -1);
     ck_assert(rw_state_deserialize(&t, good, 3, &e) == -1);
     ck_assert(rw_state_deserialize(&t, NULL, 28, &e) == -1);
@@ -541,11 +552,15 @@ START_TEST(corrupt_or_short_state_is_refused)
     rw_state_deserialize(&t, bad, RW_STATE_SERIAL_SIZE, &e);
     ck_assert_msg(strstr(e.msg, "magic"), "%s", e.msg);
     memcpy(bad, good, sizeof bad);
-    bad[4] = 3;
+    bad[4] = 4;
     rw_state_deserialize(&t, bad, RW_STATE_SERIAL_SIZE, &e);
-    ck_assert_msg(strstr(e.msg, "version 3"), "%s", e.msg);
+    ck_assert_msg(strstr(e.msg, "version 4"), "%s", e.msg);
     memcpy(bad, good, sizeof bad);
-    bad[4] = 1; /* a version-1 header on a version-2 body: wrong size for version 1 */
+    bad[4] = 2; /* a version-2 header on a version-3 body: wrong size for version 2 */
+    rw_state_deserialize(&t, bad, RW_STATE_SERIAL_SIZE, &e);
+    ck_assert_msg(strstr(e.msg, "version 2 has exactly 1068"), "%s", e.msg);
+    memcpy(bad, good, sizeof bad);
+    bad[4] = 1; /* a version-1 header on a version-3 body: wrong size for version 1 */
     rw_state_deserialize(&t, bad, RW_STATE_SERIAL_SIZE, &e);
     ck_assert_msg(strstr(e.msg, "version 1 has exactly 28"), "%s", e.msg);
     memcpy(bad, good, sizeof bad);

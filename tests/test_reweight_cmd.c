@@ -252,6 +252,22 @@ START_TEST(outlier_domains_is_a_flag)
 }
 END_TEST
 
+/* The REF column reaches reducible: test_reweight_learn's hand-computed case
+ * (python there), the last line without a reference loss. */
+START_TEST(ref_column_feeds_reducible)
+{
+    static const double want[5] = { 0.11051448005058051, 0.15155309524861474,
+                                    0.07253679294116987, 0.5359784322788209,
+                                    0.12941719948081384 };
+    char *argv[] = { "weights", "--strategy", "reducible", "--r", "0.5", NULL };
+    struct result r;
+    run(&r, "2 1 0 1.5\n1 1 0 0.2\n4 1 0 3.9\n3 1 0 1.0\n2.5 1 0 nan\n", argv);
+    ck_assert_msg(r.rc == 0, "%s", r.err);
+    ck_assert_msg(strstr(r.out, "# reference losses: 1 active sample without one"), "%s", r.out);
+    assert_printed_weights(r.out, want, 5, 1e-15, 0); /* tokenizes r.out */
+}
+END_TEST
+
 /* Usage errors: exit 2, nothing on stdout, exactly one line on stderr that
  * names the problem. */
 static const struct {
@@ -268,7 +284,10 @@ static const struct {
     { { "--rw-warmup-mode", "cosine" }, "1\n", "'cosine' (valid: uniform, r-step, r-linear)" },
     { { "--topq-q" }, "1\n", "--topq-q needs a value" },
     { { "--topq-q=0" }, "1\n", "topq_q = 0 must be in (0, 1]" },
-    { { NULL }, "1 2 0\n1 2 1 9\n", "line 2: expected 'LOSS [NTOKENS [DOMAIN]]'" },
+    { { NULL }, "1 2 0\n1 2 1 9 8\n", "line 2: expected 'LOSS [NTOKENS [DOMAIN [REF]]]'" },
+    { { NULL }, "1 2 0 x\n", "line 1: cannot read the reference loss 'x'" },
+    { { "--strategy", "reducible" }, "1 1 0\n2 1 0\n", "reducible needs reference losses" },
+    { { "--strategy", "learnability" }, "1\n2\n", "learnability weighs domains" },
     { { NULL }, "1 2\n1 2 1\n", "line 2 has a domain id but line 1 has none" },
     { { NULL }, "1 -2\n", "line 1: token count '-2'" },
     { { NULL }, "1 2 64\n", "line 1: domain id '64'" },
@@ -308,6 +327,7 @@ static Suite *cmd_suite(void)
     tcase_add_test(tc, stdin_input_and_warmup);
     tcase_add_loop_test(tc, every_option_reaches_the_config, 0, 11);
     tcase_add_test(tc, domain_ema_uses_the_domain_column);
+    tcase_add_test(tc, ref_column_feeds_reducible);
     tcase_add_test(tc, outlier_domains_is_a_flag);
     tcase_add_loop_test(tc, usage_error_is_one_line_exit_2, 0,
                         (int)(sizeof usage_errors / sizeof usage_errors[0]));

@@ -38,12 +38,20 @@ static void random_losses(uint64_t *rng, int t, int N, double *L)
         L[N / 2] = 40.0;
 }
 
+/* Reference losses of 0 (reducible weighs like linear: x = l) and one
+ * domain (learnability, without a history, is uniform) for the strategies
+ * that need them; test_reweight_learn.c tests those two rules. */
+static const double zero_refs[2 * MAXN];
+static const int one_domain[2 * MAXN];
+
 static void weigh(const struct rw_config *c, const double *L, int N, double *w, struct rw_stats *st)
 {
     struct rw_state s;
     struct herr e = { { 0 } };
     rw_state_init(&s, c);
-    ck_assert_msg(rw_compute(c, &s, 0, L, NULL, NULL, 0, N, w, st, &e) == 0, "%s", e.msg);
+    int learn = c->strategy == RW_LEARNABILITY;
+    ck_assert_msg(rw_compute_ref(c, &s, 0, L, zero_refs, NULL, learn ? one_domain : NULL, learn,
+                                 N, w, st, &e) == 0, "%s", e.msg);
 }
 
 static const double temperatures[] = { 0.1, 0.4, 1.0, 3.0 };
@@ -169,8 +177,10 @@ START_TEST(weights_follow_the_shape_of_f)
                     int closer = fabs(h[i]) < fabs(h[j]) - 1e-12;
                     int farther = fabs(h[i]) > fabs(h[j]) + 1e-12;
                     int ok = 1;
-                    if (s == RW_LINEAR || s == RW_DRO)
-                        ok = w[i] < w[j];
+                    if (s == RW_LINEAR || s == RW_DRO || s == RW_REDUCIBLE)
+                        ok = w[i] < w[j]; /* reducible: x = l - 0 */
+                    else if (s == RW_LEARNABILITY)
+                        ok = w[i] == w[j]; /* one domain */
                     else if (s == RW_LINUPPER)
                         ok = h[i] >= 0 ? w[i] == w[j] : w[i] < w[j];
                     else if (s == RW_QUADRATIC)
@@ -290,7 +300,9 @@ START_TEST(weights_are_bit_reproducible)
         struct rw_state s;
         struct herr e;
         rw_state_init(&s, &c);
-        ck_assert(rw_compute(&c, &s, 0, M, ntok, NULL, 0, 2 * N, m, NULL, &e) == 0);
+        int learn = c.strategy == RW_LEARNABILITY;
+        ck_assert(rw_compute_ref(&c, &s, 0, M, zero_refs, ntok, learn ? one_domain : NULL, learn,
+                                 2 * N, m, NULL, &e) == 0);
         for (int i = 0; i < N; i++)
             ck_assert(m[2 * i] == a[i] && m[2 * i + 1] == 0.0);
     }

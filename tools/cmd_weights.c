@@ -23,9 +23,10 @@ static const char usage[] =
     "usage: heft weights [options] [FILE]\n"
     "\n"
     "Reads one sample per line from FILE (or stdin, or '-'):\n"
-    "    LOSS [NTOKENS [DOMAIN]]\n"
+    "    LOSS [NTOKENS [DOMAIN [REF]]]\n"
     "(mean token loss; target tokens, default 1, 0 = empty row; domain id 0..63;\n"
-    "blank lines and lines starting with '#' are skipped), computes the weights\n"
+    "reference loss for reducible, nan or absent = none; blank lines and lines\n"
+    "starting with '#' are skipped), computes the weights\n"
     "one training step would give those samples, and prints per sample\n"
     "    index loss ntokens domain weight N*w\n"
     "(N = valid samples, so N*w = 1 is a uniform share), then '#'-prefixed\n"
@@ -33,7 +34,9 @@ static const char usage[] =
     "\n"
     "options:\n"
     "  --strategy NAME        uniform, linupper, quadratic, extremes, linear,\n"
-    "                         infobatch, topq or dro (default uniform)\n"
+    "                         infobatch, topq, dro, reducible (needs REF) or\n"
+    "                         learnability (needs DOMAIN; one input has no\n"
+    "                         history yet, so it gives uniform) (default uniform)\n"
     "  --r X                  softmax temperature, > 0 (default 0.4)\n"
     "  --step N               training step the weights are for (default 0)\n"
     "  --rw-warmup K          warm-up steps (default 0)\n"
@@ -56,7 +59,9 @@ struct samples {
     double *loss;  /* (n) */
     int *ntokens;  /* (n) */
     int *domain;   /* (n) */
+    double *ref;   /* (n) NaN = none */
     int n, cap;
+    int has_ref;          /* some line has a REF column */
     int num_domains;      /* max id + 1, 0 if no line has a domain */
     int first_without;    /* 1-based line of the first sample lacking a domain, 0 if none */
     int first_with;       /* ... and of the first with one */
@@ -168,7 +173,7 @@ static int apply_option(int k, const char *val, struct options *o)
     return fail("%s: internal error: unknown option kind", flag);
 }
 
-static int add_sample(struct samples *s, double loss, int ntokens, int domain)
+static int add_sample(struct samples *s, double loss, int ntokens, int domain, double ref)
 {
     if (s->n == s->cap) {
         int cap = s->cap ? 2 * s->cap : 256;
@@ -181,35 +186,39 @@ static int add_sample(struct samples *s, double loss, int ntokens, int domain)
         int *d = realloc(s->domain, (size_t)cap * sizeof *d);
         if (d)
             s->domain = d;
-        if (!l || !t || !d || cap <= s->cap)
+        double *r = realloc(s->ref, (size_t)cap * sizeof *r);
+        if (r)
+            s->ref = r;
+        if (!l || !t || !d || !r || cap <= s->cap)
             return -1;
         s->cap = cap;
     }
     s->loss[s->n] = loss;
     s->ntokens[s->n] = ntokens;
     s->domain[s->n] = domain;
+    s->ref[s->n] = ref;
     s->n++;
     return 0;
 }
 
-/* One input line: LOSS [NTOKENS [DOMAIN]]. Returns 0, 1 for a line to skip,
+/* One input line: LOSS [NTOKENS [DOMAIN [REF]]]. Returns 0, 1 for a line to skip,
  * or an exit code (after printing the error). */
 static int parse_line(char *line, int lineno, const char *name, struct samples *s)
 {
-    char *fields[4], *save = NULL;
+    char *fields[5], *save = NULL;
     int nf = 0;
     for (char *tok = strtok_r(line, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save))
-        if (nf < 4)
+        if (nf < 5)
             fields[nf++] = tok;
         else
-            nf = 5;
+            nf = 6;
     if (nf == 0 || fields[0][0] == '#')
         return 1;
     char where[600];
     snprintf(where, sizeof where, "%s: line %d", name, lineno);
-    if (nf > 3)
-        return fail("%s: expected 'LOSS [NTOKENS [DOMAIN]]', found %s fields", where,
-                    nf > 4 ? "more than 4" : "4");
+    if (nf > 4)
+        return fail("%s: expected 'LOSS [NTOKENS [DOMAIN [REF]]]', found %s fields", where,
+                    nf > 5 ? "more than 5" : "5");
     double loss;
     long ntok = 1, dom = -1;
     char *end;
@@ -222,7 +231,15 @@ static int parse_line(char *line, int lineno, const char *name, struct samples *
         if (end == fields[1] || *end != '\0' || errno || ntok < 0 || ntok > INT_MAX)
             return fail("%s: token count '%s' is not an integer >= 0", where, fields[1]);
     }
-    if (nf == 3) {
+    double ref = NAN;
+    if (nf == 4) {
+        ref = strtod(fields[3], &end);
+        if (end == fields[3] || *end != '\0')
+            return fail("%s: cannot read the reference loss '%s' as a number (nan = none)",
+                        where, fields[3]);
+        s->has_ref = 1;
+    }
+    if (nf >= 3) {
         errno = 0;
         dom = strtol(fields[2], &end, 10);
         if (end == fields[2] || *end != '\0' || errno || dom < 0 || dom >= RW_MAX_DOMAINS)
@@ -235,7 +252,7 @@ static int parse_line(char *line, int lineno, const char *name, struct samples *
     } else if (!s->first_without) {
         s->first_without = lineno;
     }
-    if (add_sample(s, loss, (int)ntok, (int)dom))
+    if (add_sample(s, loss, (int)ntok, (int)dom, ref))
         return fail("%s: out of memory", where);
     return 0;
 }
@@ -288,6 +305,9 @@ static void print_results(const struct rw_config *cfg, long step, const struct s
            st->n, st->n_valid, st->n_nonfinite, st->n_empty, st->n_zero_weight);
     if (cfg->outlier_k > 0)
         printf("# outlier cut %.6g: %d outliers\n", st->outlier_cut, st->n_outliers);
+    if (cfg->strategy == RW_REDUCIBLE)
+        printf("# reference losses: %d active sample%s without one (weighed as the median "
+               "reducible loss)\n", st->n_noref, st->n_noref == 1 ? "" : "s");
     printf("# loss mean %.6g, weighted %.6g, min %.6g, max %.6g\n", st->loss_mean,
            st->loss_weighted, st->loss_min, st->loss_max);
     printf("# loss quantiles 10/25/50/75/90%%: %.6g %.6g %.6g %.6g %.6g\n", st->loss_q[0],
@@ -335,8 +355,12 @@ static int run(const struct rw_config *cfg, long step, const char *path)
         struct rw_state state;
         struct herr err;
         rw_state_init(&state, cfg);
-        if (rw_compute(cfg, &state, step, s.loss, s.ntokens, s.num_domains ? s.domain : NULL,
-                       s.num_domains, s.n, w, st, &err))
+        if (cfg->strategy == RW_REDUCIBLE && !s.has_ref)
+            rc = fail("%s: --strategy reducible needs reference losses: a fourth column REF "
+                      "(LOSS NTOKENS DOMAIN REF; nan = none)", name);
+        else if (rw_compute_ref(cfg, &state, step, s.loss, s.has_ref ? s.ref : NULL, s.ntokens,
+                                s.num_domains ? s.domain : NULL, s.num_domains, s.n, w, st,
+                                &err))
             rc = fail("%s", err.msg);
         else
             print_results(cfg, step, &s, w, st);
@@ -346,6 +370,7 @@ static int run(const struct rw_config *cfg, long step, const char *path)
     free(s.loss);
     free(s.ntokens);
     free(s.domain);
+    free(s.ref);
     return rc;
 }
 

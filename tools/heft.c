@@ -12,6 +12,7 @@
 #include "tools/cmd_sample.h"
 #include "tools/cmd_plan.h"
 #include "tools/cmd_prepare.h"
+#include "tools/cmd_score.h"
 #include "tools/cmd_tokenizer.h"
 #include "tools/cmd_weights.h"
 #include "tools/commands.h"
@@ -32,6 +33,7 @@ static const struct command commands[] = {
     { "plan", cmd_plan, "memory per rank, FLOPs and step time of a run, before running it", 1 },
     { "sample", cmd_sample, "generate text with a model (KV cache; top-k, top-p, temperature)", 1 },
     { "export", cmd_export, "write a run or model as a Hugging Face directory (transformers)", 0 },
+    { "score", cmd_score, "a reference model's loss on every training window (for reducible)", 1 },
 };
 
 static void usage(FILE *out)

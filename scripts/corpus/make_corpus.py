@@ -25,6 +25,12 @@ Mixes (heft dataset directories):
             (the real and dup text is the same bytes as in clean)
   real      the real domains alone: what a perfect filter of dup and noise
             would train on (the benchmark's "oracle" reference)
+  ref_clean, ref_noisy (with --ref-bytes N > 0): held-out data of the same
+            kind for a reference model (the reducible rule, RHO-LOSS): N
+            bytes per real domain of other documents than the train and
+            validation text (the continuation of the same seeded order), and
+            fresh near-duplicates (the same passages, other mutations) and
+            noise at the mix's shares; train-only
 
 Writes OUT/text/<domain>.txt, OUT/<mix>/ (dataset.txt + shards) and
 OUT/corpus.json (parameters, sources, sizes and SHA-256 of every domain text,
@@ -149,23 +155,29 @@ SOURCES = {"bible": docs_bible, "fortunes": docs_fortunes, "dict": docs_dict,
            "c": docs_c, "python": docs_python}
 
 
-def take(docs, budget, rng):
-    """Whole documents in a seeded random order until `budget` bytes."""
+def take(docs, budget, rng, ref_budget=0):
+    """Whole documents in a seeded random order until `budget` bytes; with
+    ref_budget, also the next documents of that order until ref_budget more
+    (held-out text that shares no document with the first)."""
     order = list(range(len(docs)))
     rng.shuffle(order)
-    out, n = [], 0
-    for i in order:
-        if n >= budget:
-            break
-        doc = docs[i]
-        out.append(doc)
-        n += len(doc)
-    text = b"".join(out)
-    return text[:budget]
+    parts = []
+    k = 0
+    for want in (budget, ref_budget):
+        out, n = [], 0
+        while k < len(order) and n < want:
+            doc = docs[order[k]]
+            out.append(doc)
+            n += len(doc)
+            k += 1
+        parts.append(b"".join(out)[:want])
+    return parts[0], parts[1]
 
 
-def make_dup(real_texts, nbytes, passages, length, mutate, rng):
-    """Near-duplicates of passages from the first half of the real texts."""
+def make_dup(real_texts, nbytes, passages, length, mutate, rng, copies_seed=None):
+    """Near-duplicates of passages from the first half of the real texts;
+    with copies_seed, the copies (not the passages) come from its own
+    generator."""
     names = sorted(real_texts)
     bases = []
     for k in range(passages):
@@ -178,6 +190,8 @@ def make_dup(real_texts, nbytes, passages, length, mutate, rng):
         start = nl + 1 if nl >= 0 else 0
         bases.append(text[start:start + length])
     letters = b"abcdefghijklmnopqrstuvwxyz"
+    if copies_seed is not None:
+        rng = random.Random(copies_seed)
     out, n = [], 0
     while n < nbytes:
         copy = bytearray(bases[rng.randrange(len(bases))])
@@ -223,6 +237,9 @@ def main():
     ap.add_argument("--noise-share", type=float, default=0.1,
                     help="noise's share of the noisy mix's train bytes (default %(default)s)")
     ap.add_argument("--mixes", default="clean,noisy,real", help="mixes to prepare (default %(default)s)")
+    ap.add_argument("--ref-bytes", type=int, default=0,
+                    help="held-out bytes per real domain for a reference model: makes ref_clean "
+                    "and ref_noisy (default 0: none)")
     ap.add_argument("--seed", type=int, default=1, help="selection and synthesis seed")
     ap.add_argument("--allow-missing", action="store_true",
                     help="skip real domains whose source is not installed (needs at least 2)")
@@ -244,7 +261,7 @@ def main():
     os.makedirs(text_dir, exist_ok=True)
     info = {"params": vars(a), "domains": {}, "skipped": {}, "mixes": {}}
 
-    real = {}
+    real, held = {}, {}
     for d in domains:
         try:
             docs = SOURCES[d]()
@@ -258,8 +275,14 @@ def main():
             print("make_corpus: skipping domain %s: missing %s" % (d, e), file=sys.stderr)
             continue
         # one generator per domain, so adding a domain does not change the others
-        text = take(docs, a.domain_bytes, random.Random("%d/%s" % (a.seed, d)))
+        text, ref_text = take(docs, a.domain_bytes, random.Random("%d/%s" % (a.seed, d)),
+                              a.ref_bytes)
         real[d] = text
+        if a.ref_bytes > 0:
+            if len(ref_text) < a.ref_bytes:
+                print("make_corpus: domain %s: only %d of %d held-out bytes left after the "
+                      "corpus" % (d, len(ref_text), a.ref_bytes), file=sys.stderr)
+            held[d] = ref_text
         info["domains"][d] = {"kind": "real", "docs_available": len(docs)}
     if len(real) < 2:
         print("make_corpus: fewer than 2 real domains available (%s)" % ", ".join(real),
@@ -285,14 +308,42 @@ def main():
             fh.write(text)
         info["domains"][d].update(bytes=len(text), sha256=hashlib.sha256(text).hexdigest())
 
+    # held-out data for a reference model: the same recipe on other text
+    ref_paths = {}
+    if held:
+        held_real = sum(len(t) for t in held.values())
+        h_dup = int(round(a.dup_share / (1 - a.dup_share) * held_real))
+        h_noise = int(round(a.noise_share / (1 - a.noise_share) * (held_real + h_dup)))
+        held_synth = {}
+        if h_dup > 0:
+            # the same passages (from the real training text), other mutations
+            held_synth["dup"] = make_dup(real, h_dup, a.dup_passages, a.dup_len, a.dup_mutate,
+                                         random.Random("%d/dup" % a.seed), copies_seed="%d/refdup" % a.seed)
+        if h_noise > 0:
+            held_synth["noise"] = make_noise(h_noise, random.Random("%d/refnoise" % a.seed))
+        for d, text in list(held.items()) + list(held_synth.items()):
+            ref_paths[d] = os.path.join(text_dir, "ref_" + d + ".txt")
+            with open(ref_paths[d], "wb") as fh:
+                fh.write(text)
+            info["domains"].setdefault("ref_" + d, {}).update(
+                kind="held-out", bytes=len(text), sha256=hashlib.sha256(text).hexdigest())
+        for m in [x for x in ("clean", "noisy") if x in mixes]:
+            mixes.append("ref_" + m)
+
     for m in mixes:
-        synth_in = {"clean": ("dup",), "noisy": ("dup", "noise"), "real": ()}[m]
+        synth_in = {"clean": ("dup",), "noisy": ("dup", "noise"), "real": ()}[m.replace("ref_", "")]
         names = list(real) + [d for d in synth_in if d in synth]
         train_only = [d for d in names if d not in real]
+        src = paths
+        if m.startswith("ref_"):
+            # all train: the reference model is judged by the learner's validation
+            names = list(held) + [d for d in synth_in if d in synth]
+            train_only = names
+            src = ref_paths
         cmd = [heft, "prepare", "--out", os.path.join(a.out, m), "--force",
                "--val-fraction", repr(a.val_fraction)]
         for d in names:
-            cmd += ["--input", "%s=%s" % (d, paths[d])]
+            cmd += ["--input", "%s=%s" % (d, src[d])]
         if train_only:
             cmd += ["--train-only", ",".join(train_only)]
         print("+ " + " ".join(cmd), file=sys.stderr)
