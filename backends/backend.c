@@ -65,6 +65,19 @@ dptr backend_alloc_floats(struct backend *be, size_t n)
     return p;
 }
 
+dptr backend_alloc_named(struct backend *be, size_t n, const char *what)
+{
+    int failed_before = be->failed;
+    dptr p = backend_alloc_floats(be, n);
+    if (!p.buf && be->failed && !failed_before) {
+        char first[sizeof be->error];
+        memcpy(first, be->error, sizeof first);
+        /* the precision only tells the compiler the result is cut to fit */
+        snprintf(be->error, sizeof be->error, "%s: %.*s", what, (int)sizeof first - 4, first);
+    }
+    return p;
+}
+
 void backend_release_ptr(struct backend *be, dptr p)
 {
     if (p.buf)

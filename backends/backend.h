@@ -238,6 +238,10 @@ int backend_check(struct backend *be, struct herr *err);
 
 /* Helpers that allocate a buffer and return a dptr to its start. */
 dptr backend_alloc_floats(struct backend *be, size_t n);
+/* The same, for one of a run's large buffers: when it cannot be had, the
+ * backend's error starts with `what` ("AdamW moments m: a buffer of 12.5
+ * GiB ..."), so the message says which buffer failed, not only its size. */
+dptr backend_alloc_named(struct backend *be, size_t n, const char *what);
 void backend_release_ptr(struct backend *be, dptr p);
 
 #endif

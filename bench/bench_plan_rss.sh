@@ -8,7 +8,8 @@
 # With -v V > 257 the data is a shard of random token ids below V (made here),
 # so the model has a V-token vocabulary (LLaMA's 32000).
 # usage: bench/bench_plan_rss.sh [-m MODEL] [-v VOCAB] [-l LAYERS] [-s STEPS] [-t THREADS]
-#                                [-r "1 2 2z"]   (from the build directory; 2z = 2 ranks ZeRO-1)
+#                                [-T SEQ] [-x "EXTRA FLAGS"] [-r "1 2 2z"]
+#        (from the build directory; 2z = 2 ranks ZeRO-1; -x e.g. "--recompute layer")
 # Exits 1 when a measurement is more than 10% from the plan.
 set -u
 HEFT=${HEFT:-./heft}
@@ -18,8 +19,12 @@ LAYERS=2
 STEPS=3
 THREADS=2
 RUNS="1 2 2z"
-while getopts m:v:l:s:t:r: opt; do
+SEQ=64
+EXTRA=""
+while getopts m:v:l:s:t:r:T:x: opt; do
     case $opt in
+    T) SEQ=$OPTARG ;;
+    x) EXTRA=$OPTARG ;;
     m) MODEL=$OPTARG ;;
     v) VOCAB=$OPTARG ;;
     r) RUNS=$OPTARG ;;
@@ -32,7 +37,7 @@ done
 MPIEXEC=${MPIEXEC:-mpiexec}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/heft-bench-rss.XXXXXX") || exit 1
 trap 'rm -rf "$WORK"' EXIT
-SHAPE="--model $MODEL --layers $LAYERS --batch 1 --seq 64 --vocab $VOCAB --threads $THREADS"
+SHAPE="--model $MODEL --layers $LAYERS --batch 1 --seq $SEQ --vocab $VOCAB --threads $THREADS $EXTRA"
 DATA=""
 if [ "$VOCAB" -gt 257 ]; then
     # an llm.c shard (header of 256 int32: magic, version 1, token count; uint16 ids)
@@ -67,7 +72,7 @@ for run in $RUNS; do
     own=$(sed -n 's/.*"type":"end".*"peak_rss_mib":\([0-9.]*\).*/\1/p' "$out/metrics.jsonl")
     # for W > 1 the launcher's figure is the largest of its children: the rank
     # with the export, rank 0, which heft's own figure is
-    awk -v n="$MODEL L=$LAYERS, $w rank(s) $*" -v a="$want" -v k="$kernel" -v o="$own" 'BEGIN {
+    awk -v n="$MODEL L=$LAYERS T=$SEQ $EXTRA, $w rank(s) $*" -v a="$want" -v k="$kernel" -v o="$own" 'BEGIN {
         d = 100 * (o - a) / a; printf "%-26s %12.1f %14.1f %14.1f %+8.1f\n", n, a, k, o, d;
         exit !(d < 10 && d > -10) }' || FAILS=$((FAILS + 1))
 done

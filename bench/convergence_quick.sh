@@ -71,4 +71,12 @@ if "$py" -c "import matplotlib" 2>/dev/null; then
         [ -s "$tmp/img/conv_noisy_$p.png" ] || { echo "convergence_quick: no $p plot"; exit 1; }
     done
 fi
+# the same benchmark drives a LLaMA model unchanged (--model llama-tiny)
+"$py" "$src/bench/convergence.py" run --corpus "$tmp/corpus" --mix noisy --heft "$heft" \
+    --results "$tmp/res_llama" --model llama-tiny --arms uniform,linupper --seeds 1 --steps 8 \
+    --rw-warmup 2 --batch 8 --seq 64 --val-every 4 --val-batches 1 --threads 2 \
+    >"$tmp/llama.log" 2>&1 || { cat "$tmp/llama.log"; exit 1; }
+grep -q '"model":"llama"' "$tmp"/res_llama/*/*/*/metrics.jsonl 2>/dev/null ||
+    grep -rqs '"model":"llama"' "$tmp/res_llama" ||
+    { cat "$tmp/llama.log"; echo "convergence_quick: the llama-tiny runs did not train a LLaMA"; exit 1; }
 echo "convergence_quick: pipeline ok"

@@ -167,9 +167,10 @@ static int basename_has_val(const char *path)
 
 static int open_glob(struct dataset *ds, const char *pattern, int vocab_hint, struct herr *err)
 {
-    if (vocab_hint < 2 || vocab_hint > 65536)
+    if (vocab_hint < 2 || vocab_hint > MANIFEST_MAX_VOCAB)
         return herr_set(err, "dataset %s: llm.c shards carry no vocabulary size; pass one in "
-                        "[2, 65536] (GPT-2: 50257), got %d", pattern, vocab_hint);
+                        "[2, %d] (GPT-2: 50257), got %d", pattern, MANIFEST_MAX_VOCAB,
+                        vocab_hint);
     snprintf(ds->tokenizer, sizeof ds->tokenizer, "%s", vocab_hint == 50257 ? "gpt2" : "llmc");
     ds->vocab_size = vocab_hint;
     ds->eot = vocab_hint - 1;
@@ -218,8 +219,12 @@ static uint64_t compute_fingerprint(const struct dataset *ds)
         h = fnv1a64_u64(h, (uint64_t)s->domain);
         h = fnv1a64_u64(h, (uint64_t)s->shard.n);
         size_t edge = s->shard.n < FINGERPRINT_EDGE ? s->shard.n : FINGERPRINT_EDGE;
-        h = fnv1a64_update(h, s->shard.tokens, edge * sizeof(uint16_t));
-        h = fnv1a64_update(h, s->shard.tokens + (s->shard.n - edge), edge * sizeof(uint16_t));
+        /* The ids as stored (so a 16-bit dataset keeps the fingerprint it always had). */
+        const size_t w = shard_id_bytes(&s->shard);
+        const char *ids = s->shard.tokens ? (const char *)s->shard.tokens
+                                          : (const char *)s->shard.tokens32;
+        h = fnv1a64_update(h, ids, edge * w);
+        h = fnv1a64_update(h, ids + (s->shard.n - edge) * w, edge * w);
     }
     return h;
 }
@@ -414,14 +419,13 @@ int window_index_fill(const struct window_index *wi, uint64_t g, int32_t *inputs
     const size_t avail = s->shard.n - start; /* >= 2 by construction of the windows */
     const int n_in = avail < (size_t)T ? (int)avail : T;
     const int n_tgt = avail - 1 < (size_t)T ? (int)(avail - 1) : T;
-    const uint16_t *tok = s->shard.tokens + start;
-    const int vocab = ds->vocab_size;
+    const uint32_t vocab = (uint32_t)ds->vocab_size;
     for (int t = 0; t <= n_tgt; t++) /* the tokens this row reads */
-        if (tok[t] >= vocab)
-            return shard_token_error(&s->shard, start + (size_t)t, vocab, err);
+        if (shard_token(&s->shard, start + (size_t)t) >= vocab)
+            return shard_token_error(&s->shard, start + (size_t)t, (int)vocab, err);
     for (int t = 0; t < T; t++) {
-        inputs[t] = t < n_in ? (int32_t)tok[t] : ds->eot;
-        targets[t] = t < n_tgt ? (int32_t)tok[t + 1] : -1;
+        inputs[t] = t < n_in ? (int32_t)shard_token(&s->shard, start + (size_t)t) : ds->eot;
+        targets[t] = t < n_tgt ? (int32_t)shard_token(&s->shard, start + (size_t)t + 1) : -1;
     }
     *domain = s->domain;
     return n_tgt;

@@ -131,12 +131,12 @@ static int parse_line(struct manifest *m, char *line, int *seen_magic, int *have
             return herr_set(err, "tokenizer: missing value");
         snprintf(m->tokenizer, sizeof m->tokenizer, "%s", v);
     } else if (strcmp(key, "vocab_size") == 0) {
-        if (parse_int_word(next_word(&rest), 1, 65536, &m->vocab_size))
-            return herr_set(err, "vocab_size: not an integer in [1, 65536]");
+        if (parse_int_word(next_word(&rest), 1, MANIFEST_MAX_VOCAB, &m->vocab_size))
+            return herr_set(err, "vocab_size: not an integer in [1, %d]", MANIFEST_MAX_VOCAB);
         *have_vocab = 1;
     } else if (strcmp(key, "eot") == 0) {
-        if (parse_int_word(next_word(&rest), 0, 65535, &m->eot))
-            return herr_set(err, "eot: not an integer in [0, 65535]");
+        if (parse_int_word(next_word(&rest), 0, MANIFEST_MAX_VOCAB - 1, &m->eot))
+            return herr_set(err, "eot: not an integer in [0, %d]", MANIFEST_MAX_VOCAB - 1);
         *have_eot = 1;
     } else if (strcmp(key, "shard") == 0) {
         char *split = next_word(&rest);

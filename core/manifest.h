@@ -9,8 +9,8 @@
  *
  * One directive per line; blank lines and lines starting with '#' are
  * ignored. The first directive is `heft-dataset <version>` (version 1).
- * `vocab_size` and `eot` are required (0 <= eot < vocab_size <= 65536, since
- * shards store uint16 ids); `tokenizer` is a free word for humans (`bytes`
+ * `vocab_size` and `eot` are required (0 <= eot < vocab_size <= 2^24, the
+ * models' limit; shards hold 16-bit ids up to 65536 ids, 32-bit ones above); `tokenizer` is a free word for humans (`bytes`
  * for byte-level data, `gpt2` for GPT-2 BPE). Each `shard` line gives the
  * split (train or val), the domain name ([A-Za-z0-9_.-], at most 31
  * characters) and the shard file, relative to the manifest's directory unless
@@ -27,6 +27,7 @@
 #define MANIFEST_MAGIC "heft-dataset"
 #define MANIFEST_VERSION 1
 #define DOMAIN_NAME_MAX 32 /* including the terminator */
+#define MANIFEST_MAX_VOCAB (1 << 24)
 
 struct manifest_shard {
     enum data_split split;

@@ -82,8 +82,8 @@ int adamw_create(struct adamw *opt, struct backend *be, size_t lo, size_t hi, st
     opt->be = be;
     opt->shard_lo = lo;
     opt->shard_hi = hi;
-    opt->m = backend_alloc_floats(be, hi - lo);
-    opt->v = backend_alloc_floats(be, hi - lo);
+    opt->m = backend_alloc_named(be, hi - lo, "AdamW first moments m");
+    opt->v = backend_alloc_named(be, hi - lo, "AdamW second moments v");
     if (backend_check(be, err)) {
         adamw_destroy(opt);
         return herr_wrap(err, "allocating AdamW state (2 x %zu floats): ", hi - lo);

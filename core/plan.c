@@ -15,7 +15,7 @@ int plan_compute(const struct plan_request *q, struct plan *p, struct herr *err)
         return herr_set(err, "--efficiency %g out of range (0, 1]", q->efficiency);
     if (!(q->link_gbps > 0))
         return herr_set(err, "--link-gbps %g must be > 0", q->link_gbps);
-    if (model_plan_shape(q->model, &q->ov, q->batch, q->seq, &p->shape, err))
+    if (model_plan_shape(q->model, &q->ov, q->batch, q->seq, &q->mem, &p->shape, err))
         return -1;
     const int W = q->ranks;
     const double P = (double)p->shape.num_params, f = sizeof(float);
@@ -28,6 +28,8 @@ int plan_compute(const struct plan_request *q, struct plan *p, struct herr *err)
     train_shard_range(p->shape.num_params, q->zero1 && W > 1 ? W : 1, 0, &lo, &hi);
     p->optimizer = 2.0 * (double)(hi - lo) * f;
     p->activations = (double)p->shape.activation_floats * f;
+    p->activations_saved = ((double)p->shape.activation_floats_kept -
+                            (double)p->shape.activation_floats) * f;
     p->device_total = p->weights + p->grads + p->optimizer + p->activations;
 
     /* host: as core/train_setup.c allocates (a fresh run) */

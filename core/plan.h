@@ -22,6 +22,7 @@ struct plan_request {
     struct model_overrides ov;
     int ranks, batch, seq, grad_accum;
     int zero1;
+    struct model_memory mem;    /* recompute mode */
     double gemm_gflops;         /* per rank; 0 = no time estimate */
     double efficiency;          /* share of the GEMM rate a whole step reaches, (0, 1] */
     double link_gbps;           /* GB/s per rank for the gradient exchange */
@@ -33,6 +34,7 @@ struct plan {
     double tokens_per_step;     /* all ranks */
     /* bytes per rank */
     double weights, grads, optimizer, activations, device_total;
+    double activations_saved;   /* what the recompute mode saves against keeping everything */
     double host_staging;        /* per-step buffers */
     double host_stage;          /* gradient/parameter stage (W > 1) */
     double host_transient;      /* largest short-lived buffer: parameter copy at start

@@ -1,8 +1,9 @@
 /* core/prepare.c — see prepare.h.
  *
- * Two passes over the inputs: the first counts each domain's documents and
- * tokens (the train/val cut depends on the total), the second streams the
- * tokens into shard files. Only one input file is in memory at a time.
+ * Per domain: each input is read (one at a time), its documents encoded in
+ * batches on all cores and the ids appended to a temporary file; the train/
+ * val cut depends on the domain's total, known then; the temporary file is
+ * streamed into shard files and removed. Text is encoded once.
  */
 #include "core/prepare.h"
 
@@ -18,6 +19,7 @@
 #include "core/builtin_data.h"
 #include "core/fileio.h"
 #include "core/shard.h"
+#include "core/tokenizer/encode_docs.h"
 
 static const char *const doc_split_names[] = {"file", "blank-line", "line"};
 
@@ -101,6 +103,7 @@ static int doc_next(struct doc_iter *it, const char **doc, size_t *n)
 struct sink {
     const char *out_dir, *domain;
     uint64_t max_tokens;
+    int width; /* bytes per id in the shards: 2 or 4 */
     struct manifest *manifest;
     enum data_split split;
     int open;
@@ -109,12 +112,12 @@ struct sink {
     uint64_t tokens[DATA_NUM_SPLITS];
     int shards[DATA_NUM_SPLITS];
     size_t nbuf;
-    uint16_t buf[SINK_BUF];
+    uint32_t buf[SINK_BUF];
 };
 
 static int sink_flush(struct sink *s, struct herr *err)
 {
-    int rc = s->nbuf ? shard_writer_append(&s->w, s->buf, s->nbuf, err) : 0;
+    int rc = s->nbuf ? shard_writer_append32(&s->w, s->buf, s->nbuf, err) : 0;
     s->nbuf = 0;
     return rc;
 }
@@ -138,7 +141,7 @@ static int sink_open_shard(struct sink *s, struct herr *err)
              s->shards[s->split]);
     if (path_join(path, sizeof path, s->out_dir, name, err) ||
         manifest_add_shard(s->manifest, s->split, s->domain, name, err) ||
-        shard_writer_open(&s->w, path, err))
+        shard_writer_open_width(&s->w, path, s->width, err))
         return -1;
     s->open = 1;
     s->in_shard = 0;
@@ -146,7 +149,7 @@ static int sink_open_shard(struct sink *s, struct herr *err)
     return 0;
 }
 
-static int sink_put(struct sink *s, uint16_t token, struct herr *err)
+static int sink_put(struct sink *s, uint32_t token, struct herr *err)
 {
     if (!s->open && sink_open_shard(s, err))
         return -1;
@@ -169,9 +172,10 @@ static int sink_set_split(struct sink *s, enum data_split split, struct herr *er
 }
 
 static void sink_init(struct sink *s, const char *out_dir, const char *domain,
-                      uint64_t max_tokens, struct manifest *m)
+                      uint64_t max_tokens, int width, struct manifest *m)
 {
     memset(s, 0, offsetof(struct sink, buf));
+    s->width = width;
     s->out_dir = out_dir;
     s->domain = domain;
     s->max_tokens = max_tokens;
@@ -231,34 +235,100 @@ static int read_input(const char *path, enum doc_split mode, char **text, size_t
     return 0;
 }
 
-/* Walks one input's documents, counting them and their tokens; with a sink
- * it also streams the tokens there, turning to the val split once
- * `train_tokens` tokens of the domain have gone to train. */
-static int walk_input(const char *path, enum doc_split mode, struct sink *s,
-                      uint64_t train_tokens, uint64_t *docs, uint64_t *tokens,
-                      struct herr *err)
+/* ---- encoding into the domain's temporary id file ----------------------------- */
+
+/* Text per batch of documents handed to the encoder (bounds the ids held). */
+#define BATCH_BYTES (64u << 20)
+
+/* What the encoding pass of one domain shares. */
+struct encode_run {
+    const struct prepare_options *o;
+    struct encode_pool *pool;
+    int eot;
+    FILE *ids;        /* the domain's temporary id file */
+    const char *ids_path;
+    struct id_buf buf;
+    uint64_t docs, tokens, bytes;
+    const char *domain;
+};
+
+static int spill(struct encode_run *r, struct herr *err)
+{
+    if (r->buf.n && fwrite(r->buf.ids, sizeof *r->buf.ids, r->buf.n, r->ids) != r->buf.n)
+        return herr_set(err, "%s: write failed (disk full?)", r->ids_path);
+    r->tokens += r->buf.n;
+    r->buf.n = 0;
+    return 0;
+}
+
+/* One input: its documents, encoded in batches, appended to the id file. */
+static int encode_input(struct encode_run *r, const char *path, struct herr *err)
 {
     char *text;
     size_t len;
-    if (read_input(path, mode, &text, &len, err))
+    if (read_input(path, r->o->split, &text, &len, err))
         return -1;
-    struct doc_iter it = {text, len, 0, mode};
+    struct doc_iter it = {text, len, 0, r->o->split};
+    size_t cap = 1024, n = 0, batch_bytes = 0;
+    struct doc_span *docs = malloc(cap * sizeof *docs);
     const char *doc;
-    size_t n;
-    int rc = 0;
-    while (rc == 0 && doc_next(&it, &doc, &n)) {
-        (*docs)++;
-        *tokens += 1 + n; /* EOT, then the bytes */
-        for (size_t i = 0; s && i <= n && rc == 0; i++) {
-            if (s->split == DATA_TRAIN && s->tokens[DATA_TRAIN] == train_tokens)
-                rc = sink_set_split(s, DATA_VAL, err);
-            if (rc == 0)
-                rc = sink_put(s, i == 0 ? PREPARE_EOT : (uint16_t)(unsigned char)doc[i - 1],
-                              err);
+    size_t dlen;
+    int rc = docs ? 0 : herr_set(err, "out of memory");
+    uint64_t first_doc = r->docs;
+    for (int more = 1; rc == 0 && more;) {
+        more = doc_next(&it, &doc, &dlen);
+        if (more) {
+            if (n == cap) {
+                struct doc_span *g = realloc(docs, 2 * cap * sizeof *g);
+                if (!g) {
+                    rc = herr_set(err, "out of memory");
+                    break;
+                }
+                docs = g;
+                cap *= 2;
+            }
+            docs[n++] = (struct doc_span){(size_t)(doc - text), dlen};
+            batch_bytes += dlen;
+            r->docs++;
+        }
+        if (n > 0 && (!more || batch_bytes >= BATCH_BYTES)) {
+            rc = encode_pool_docs(r->pool, text, docs, n, r->eot, first_doc, &r->buf, err);
+            if (rc)
+                rc = herr_wrap(err, "input %s: ", path);
+            else
+                rc = spill(r, err);
+            r->bytes += batch_bytes;
+            first_doc += n;
+            n = 0;
+            batch_bytes = 0;
+            if (rc == 0 && r->o->progress)
+                r->o->progress(r->o->progress_ctx, r->domain, r->bytes, r->tokens);
         }
     }
+    free(docs);
     free(text);
     return rc;
+}
+
+/* Streams the id file into shards: the first `train` ids to train, the rest to val. */
+static int write_shards(struct encode_run *r, struct sink *s, uint64_t train, struct herr *err)
+{
+    if (fflush(r->ids) || fseek(r->ids, 0, SEEK_SET))
+        return herr_set(err, "%s: %s", r->ids_path, strerror(errno));
+    uint32_t buf[16384];
+    uint64_t done = 0;
+    while (done < r->tokens) {
+        size_t want = r->tokens - done < 16384 ? (size_t)(r->tokens - done) : 16384;
+        if (fread(buf, sizeof *buf, want, r->ids) != want)
+            return herr_set(err, "%s: short read", r->ids_path);
+        for (size_t i = 0; i < want; i++, done++) {
+            if (s->split == DATA_TRAIN && done == train && sink_set_split(s, DATA_VAL, err))
+                return -1;
+            if (sink_put(s, buf[i], err))
+                return -1;
+        }
+    }
+    return 0;
 }
 
 static int check_options(const struct prepare_options *o, struct herr *err)
@@ -318,37 +388,49 @@ static int collect_domains(const struct prepare_options *o, struct prepare_summa
     return 0;
 }
 
-/* One domain: count, cut, then write. */
-static int prepare_domain(const struct prepare_options *o, struct prepare_domain_stats *st,
-                          struct manifest *m, struct sink *s, struct herr *err)
+/* One domain: encode into the id file, cut, write the shards. */
+static int prepare_domain(const struct prepare_options *o, struct encode_pool *pool, int eot,
+                          int width, struct prepare_domain_stats *st, struct manifest *m,
+                          struct sink *s, uint64_t *bytes, struct herr *err)
 {
-    uint64_t docs = 0, total = 0, docs2 = 0, total2 = 0;
-    for (int i = 0; i < o->ninputs; i++)
-        if (strcmp(o->inputs[i].domain, st->name) == 0 &&
-            walk_input(o->inputs[i].path, o->split, NULL, 0, &docs, &total, err))
-            return -1;
+    char name[128], ids_path[4096];
+    snprintf(name, sizeof name, ".heft-prepare-%s.ids", st->name);
+    if (path_join(ids_path, sizeof ids_path, o->out_dir, name, err))
+        return -1;
+    struct encode_run r = {o, pool, eot, fopen(ids_path, "w+b"), ids_path, {0}, 0, 0, 0,
+                           st->name};
+    if (!r.ids)
+        return herr_set(err, "%s: %s", ids_path, strerror(errno));
+    int rc = 0;
+    for (int i = 0; i < o->ninputs && rc == 0; i++)
+        if (strcmp(o->inputs[i].domain, st->name) == 0)
+            rc = encode_input(&r, o->inputs[i].path, err);
+    id_buf_free(&r.buf);
+    *bytes += r.bytes;
+    const uint64_t total = r.tokens;
     const double fraction = is_train_only(o, st->name) ? 0.0 : o->val_fraction;
     const uint64_t val = (uint64_t)llround((double)total * fraction);
     const uint64_t train = total - val;
-    if (train < 2)
-        return herr_set(err, "domain %s: %llu train tokens, fewer than the 2 a training "
-                        "window needs", st->name, (unsigned long long)train);
-    if (fraction > 0 && val < 2)
-        return herr_set(err, "domain %s: %llu tokens give a validation split of %llu tokens "
-                        "(needs 2); use more text or --val-fraction 0", st->name,
-                        (unsigned long long)total, (unsigned long long)val);
-    sink_init(s, o->out_dir, st->name, o->shard_tokens, m);
-    for (int i = 0; i < o->ninputs; i++)
-        if (strcmp(o->inputs[i].domain, st->name) == 0 &&
-            walk_input(o->inputs[i].path, o->split, s, train, &docs2, &total2, err)) {
+    if (rc == 0 && train < 2)
+        rc = herr_set(err, "domain %s: %llu train tokens, fewer than the 2 a training "
+                      "window needs", st->name, (unsigned long long)train);
+    if (rc == 0 && fraction > 0 && val < 2)
+        rc = herr_set(err, "domain %s: %llu tokens give a validation split of %llu tokens "
+                      "(needs 2); use more text or --val-fraction 0", st->name,
+                      (unsigned long long)total, (unsigned long long)val);
+    if (rc == 0) {
+        sink_init(s, o->out_dir, st->name, o->shard_tokens, width, m);
+        rc = write_shards(&r, s, train, err);
+        if (rc)
             sink_abort(s);
-            return -1;
-        }
-    if (sink_close_shard(s, err))
+        else
+            rc = sink_close_shard(s, err);
+    }
+    fclose(r.ids);
+    remove(ids_path);
+    if (rc)
         return -1;
-    if (total2 != total || docs2 != docs)
-        return herr_set(err, "domain %s: inputs changed while being read", st->name);
-    st->docs = docs;
+    st->docs = r.docs;
     for (int sp = 0; sp < DATA_NUM_SPLITS; sp++) {
         st->tokens[sp] = s->tokens[sp];
         st->shards[sp] = s->shards[sp];
@@ -370,18 +452,37 @@ int prepare_text_dataset(const struct prepare_options *o, struct prepare_summary
     if (check_options(o, err) || collect_domains(o, sum, err) ||
         prepare_out_dir(o->out_dir, o->force, err))
         return -1;
-    struct sink *s = malloc(sizeof *s);
-    if (!s)
-        return herr_set(err, "out of memory");
-    struct manifest m;
-    manifest_init(&m, "bytes", PREPARE_VOCAB_SIZE, PREPARE_EOT);
+    struct tokenizer *bytes = NULL;
+    const struct tokenizer *tok = o->tok;
+    if (!tok && tokenizer_load(&bytes, "bytes", err))
+        return -1;
+    if (!tok)
+        tok = bytes;
+    const int vocab = tokenizer_vocab_size(tok);
+    const int eot = o->tok ? o->eot : PREPARE_EOT;
     int rc = 0;
+    if (eot < 0 || eot >= vocab)
+        rc = herr_set(err, "EOT id %d is outside the vocabulary of %d", eot, vocab);
+    struct sink *s = malloc(sizeof *s);
+    struct encode_pool *pool = NULL;
+    if (rc == 0 && !s)
+        rc = herr_set(err, "out of memory");
+    if (rc == 0)
+        rc = encode_pool_new(&pool, tok, o->threads, err);
+    struct manifest m;
+    manifest_init(&m, tokenizer_kind_name(tok), vocab, eot);
+    snprintf(sum->tokenizer, sizeof sum->tokenizer, "%s", tokenizer_kind_name(tok));
+    sum->vocab_size = vocab;
+    sum->eot = eot;
     for (int d = 0; d < sum->ndomains && rc == 0; d++)
-        rc = prepare_domain(o, &sum->domains[d], &m, s, err);
+        rc = prepare_domain(o, pool, eot, shard_width_for_vocab(vocab), &sum->domains[d], &m, s,
+                            &sum->bytes, err);
     if (rc == 0)
         rc = write_manifest(o->out_dir, &m, err);
     manifest_free(&m);
+    encode_pool_free(pool);
     free(s);
+    tokenizer_free(bytes);
     return rc;
 }
 
@@ -417,6 +518,9 @@ int prepare_builtin_dataset(const char *out_dir, uint64_t shard_tokens, int forc
                             struct prepare_summary *sum, struct herr *err)
 {
     memset(sum, 0, sizeof *sum);
+    snprintf(sum->tokenizer, sizeof sum->tokenizer, "bytes");
+    sum->vocab_size = BUILTIN_VOCAB_SIZE;
+    sum->eot = BUILTIN_EOT;
     if (shard_tokens < 1 || shard_tokens > INT32_MAX)
         return herr_set(err, "shard size %llu tokens is outside [1, %d]",
                         (unsigned long long)shard_tokens, INT32_MAX);
@@ -431,7 +535,7 @@ int prepare_builtin_dataset(const char *out_dir, uint64_t shard_tokens, int forc
     for (int d = 0; d < BUILTIN_NUM_DOMAINS && rc == 0; d++) {
         struct prepare_domain_stats *st = &sum->domains[sum->ndomains++];
         snprintf(st->name, sizeof st->name, "%s", builtin_domain_name(d));
-        sink_init(s, out_dir, st->name, shard_tokens, &m);
+        sink_init(s, out_dir, st->name, shard_tokens, 2, &m);
         rc = write_builtin_domain(d, s, st, err);
         if (rc)
             sink_abort(s);

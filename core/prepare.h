@@ -1,9 +1,11 @@
 /* core/prepare.h — making a dataset directory (`heft prepare`).
  *
- * From text files: byte-level tokens (each byte is its own id, so no
- * vocabulary file is needed; vocab 257 with EOT = 256), one domain name per
- * group of inputs. Every document is preceded by EOT, as in llm.c's tokenizer
- * scripts, so a window that crosses a document boundary sees where it is. A
+ * From text files, one domain name per group of inputs, through a tokenizer
+ * (core/tokenizer/tokenizer.h): by default bytes (each byte is its own id, so
+ * no vocabulary file is needed; vocab 257 with EOT = 256), or a BPE
+ * tokenizer.json, GPT-2's vocab.json + merges.txt, or a SentencePiece model.
+ * Every document is preceded by EOT, as in llm.c's tokenizer scripts, so a
+ * window that crosses a document boundary sees where it is. A
  * document is a whole input file, or (doc_split) each paragraph (runs of
  * non-blank lines, separated by blank ones) or each non-blank line; the
  * newline that ends a paragraph or line is not part of it.
@@ -16,7 +18,13 @@
  * domains whose validation loss should not enter the headline validation
  * loss, which averages over the domains that have validation data.
  *
- * Output: <out>/<split>_<domain>_<NNNNNN>.bin llm.c shards of at most
+ * Each input is read once: its documents are encoded on all cores
+ * (core/tokenizer/encode_docs.h: the ids do not depend on the thread count)
+ * into a temporary file of the domain's ids in the output directory, which
+ * is then cut into train and val shards and removed.
+ *
+ * Output: <out>/<split>_<domain>_<NNNNNN>.bin llm.c shards (16-bit ids for
+ * vocabularies up to 65536 ids, else 32-bit: core/shard.h) of at most
  * shard_tokens tokens, and <out>/dataset.txt (core/manifest.h), written last,
  * so an interrupted run never leaves a directory that opens as a dataset.
  * The directory must be empty or missing unless `force` is set; with force,
@@ -34,6 +42,7 @@
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/manifest.h"
+#include "core/tokenizer/tokenizer.h"
 
 #define PREPARE_VOCAB_SIZE 257
 #define PREPARE_EOT 256
@@ -60,6 +69,12 @@ struct prepare_options {
     int force;
     const char *const *train_only; /* (ntrain_only) domain names; each must have an input */
     int ntrain_only;
+    const struct tokenizer *tok; /* NULL: bytes */
+    int eot;                     /* the id before each document (tok's; ignored for bytes) */
+    int threads;                 /* <= 0: all cores */
+    /* Called from the calling thread after each batch of documents (may be NULL). */
+    void (*progress)(void *ctx, const char *domain, uint64_t bytes, uint64_t tokens);
+    void *progress_ctx;
 };
 
 struct prepare_domain_stats {
@@ -70,6 +85,9 @@ struct prepare_domain_stats {
 };
 
 struct prepare_summary {
+    char tokenizer[32]; /* bytes, bpe, sentencepiece */
+    int vocab_size, eot;
+    uint64_t bytes; /* text read */
     int ndomains;
     struct prepare_domain_stats domains[DATASET_MAX_DOMAINS];
 };

@@ -19,7 +19,8 @@
  * and the initial model are mounted (the data's contents and the model's
  * shape are compared below; rank 0 sends the initial parameters). */
 static const char *const per_rank[] = {
-    "out", "resume", "trace", "threads", "device", "quiet", "data", "init-from", NULL,
+    "out", "resume", "trace", "threads", "device", "quiet", "data", "init-from", "recompute",
+    "attn-chunk", NULL,
 };
 
 enum { LABEL_MAX = 96, VALUE_MAX = 768 };

@@ -87,6 +87,12 @@ static const struct opt_spec options[] = {
     { "log-every", OPT_LONG, F(log_every), 1, 1e12, "N", "progress line every N steps" },
     { "stop-after", OPT_LONG, F(stop_after), 0, 1e12, "N",
       "stop this invocation after N steps, saving a checkpoint (resume with --resume)" },
+    OPT_HEADING("Memory"),
+    { "recompute", OPT_STRING, F(recompute), 1, 0, "MODE",
+      "none (keep all activations), attn (recompute attention probabilities: no T x T "
+      "memory per layer) or layer (keep each layer's input, recompute the rest: ~1 more forward)" },
+    { "attn-chunk", OPT_INT, F(attn_chunk), 0, 1048576, "N",
+      "rows per attention pass when recomputing (0 = as many as fit 64 MiB)" },
     OPT_HEADING("Parallel (mpiexec -n W heft train ...)"),
     { "zero1", OPT_FLAG, F(zero1), 0, 1, NULL,
       "shard the optimizer state across ranks (ZeRO-1): 8 bytes/parameter become 8/W" },
@@ -133,6 +139,7 @@ void train_config_default(struct train_config *c)
     c->dro_tau = 1.0;
     c->seed = 1337;
     strcpy(c->backend, "cpu");
+    strcpy(c->recompute, "none");
     c->ckpt_every = 100;
     c->keep = 2;
     c->val_every = 100;
@@ -145,6 +152,9 @@ void train_config_default(struct train_config *c)
 
 int train_config_validate(const struct train_config *c, struct herr *err)
 {
+    enum model_recompute rc;
+    if (model_recompute_parse(c->recompute, &rc, err))
+        return -1;
     if (strcmp(c->rw_normalize, "micro") != 0 && strcmp(c->rw_normalize, "step") != 0)
         return herr_set(err, "--rw-normalize '%s': expected 'micro' or 'step'", c->rw_normalize);
     if (c->shape.max_seq_len && c->seq > c->shape.max_seq_len)

@@ -48,6 +48,8 @@ struct train_config {
     long log_every;
     long stop_after; /* end this invocation after N steps (resumable); 0 = run to --steps */
     int zero1;           /* optimizer state sharded over ranks */
+    char recompute[OPT_STRING_MAX]; /* none, attn, layer (models/model_config.h) */
+    int attn_chunk;                 /* rows per attention pass when recomputing; 0 = auto */
     double comm_timeout; /* seconds a collective may wait; 0 = for ever */
     char trace[OPT_STRING_MAX]; /* per-sample trace file (rank 0); "" = none */
     long sample_every;          /* print and log a generated sample every N steps; 0 = never */

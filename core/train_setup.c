@@ -21,7 +21,8 @@
  * switched: a checkpoint holds whole sections whatever the sharding. */
 static const char *const resume_may_change[] = {
     "backend", "device", "threads", "out", "resume", "ckpt-every", "keep", "val-every",
-    "val-batches", "log-every", "quiet", "force", "stop-after", "steps", "zero1",
+    "val-batches", "log-every", "quiet", "force", "stop-after", "steps", "zero1", "recompute",
+    "attn-chunk",
     "comm-timeout", "trace", "sample-every", NULL,
 };
 
@@ -321,7 +322,9 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
     if (t->cfg.seq > md.max_seq_len)
         return herr_set(err, "--seq %d is longer than the model's max_seq_len %d", t->cfg.seq,
                         md.max_seq_len);
-    if (model_create(&t->model, t->be, &mc, t->cfg.batch, t->cfg.seq, err))
+    struct model_memory mem = { MODEL_RECOMPUTE_NONE, t->cfg.attn_chunk };
+    if (model_recompute_parse(t->cfg.recompute, &mem.recompute, err) ||
+        model_create_mem(&t->model, t->be, &mc, t->cfg.batch, t->cfg.seq, &mem, err))
         return -1;
     if (build_optim_config(t, err) || build_reweight_config(t, err))
         return -1;

@@ -34,7 +34,8 @@ struct model_family {
     int (*fields)(const struct model_config *cfg, struct model_field out[MODEL_MAX_FIELDS]);
 
     size_t (*num_params)(const struct model_config *cfg);
-    size_t (*activation_floats)(const struct model_config *cfg, int B, int T);
+    size_t (*activation_floats)(const struct model_config *cfg, int B, int T,
+                                const struct model_memory *mem);
     double (*flops_per_step)(const struct model_config *cfg, int B, int T);
     double (*matmul_params)(const struct model_config *cfg);
     /* Deterministic initial parameters into host memory of num_params floats. */
@@ -49,7 +50,7 @@ struct model_family {
     void (*spec)(const struct model_config *cfg, struct decoder_spec *out);
     /* Builds the model on a backend for B rows of T tokens (fills *m). */
     int (*create)(struct model *m, struct backend *be, const struct model_config *cfg, int B,
-                  int T, struct herr *err);
+                  int T, const struct model_memory *mem, struct herr *err);
 
     /* The config from its named fields (as fields() lists them; a
      * checkpoint's meta records them), unvalidated. */

@@ -6,13 +6,19 @@
 #include "models/family.h"
 #include "models/nn/decoder.h"
 
-int model_create(struct model *m, struct backend *be, const struct model_config *cfg, int B,
-                 int T, struct herr *err)
+int model_create_mem(struct model *m, struct backend *be, const struct model_config *cfg, int B,
+                     int T, const struct model_memory *mem, struct herr *err)
 {
     memset(m, 0, sizeof *m);
     if (model_config_validate(cfg, err))
         return -1;
-    return cfg->family->create(m, be, cfg, B, T, err);
+    return cfg->family->create(m, be, cfg, B, T, mem, err);
+}
+
+int model_create(struct model *m, struct backend *be, const struct model_config *cfg, int B,
+                 int T, struct herr *err)
+{
+    return model_create_mem(m, be, cfg, B, T, NULL, err);
 }
 
 void model_destroy(struct model *m)

@@ -44,9 +44,14 @@ struct model {
     double flops_per_step;      /* forward + backward over B*T tokens */
 };
 
-/* The model of cfg's family for batches of B rows of T tokens on backend be. */
+/* The model of cfg's family for batches of B rows of T tokens on backend be,
+ * keeping every activation for the backward. */
 int model_create(struct model *m, struct backend *be, const struct model_config *cfg, int B,
                  int T, struct herr *err);
+/* The same, with what the backward recomputes instead (model_config.h);
+ * mem NULL = keep everything. */
+int model_create_mem(struct model *m, struct backend *be, const struct model_config *cfg, int B,
+                     int T, const struct model_memory *mem, struct herr *err);
 void model_destroy(struct model *m);
 
 /* Deterministic initial parameters of the model's family into host memory. */

@@ -30,6 +30,25 @@ struct model_config {
     } body;
 };
 
+/* What the backward may recompute instead of keeping from the forward:
+ *  NONE  keep everything (fastest);
+ *  ATTN  keep no T x T attention probabilities: the forward works through the
+ *        batch a few rows at a time and the backward recomputes them;
+ *  LAYER keep only each layer's input (the residual stream) and recompute the
+ *        layer's forward inside the backward (about one more forward), with
+ *        ATTN's chunked attention: activations grow as O(L B T C). */
+enum model_recompute { MODEL_RECOMPUTE_NONE, MODEL_RECOMPUTE_ATTN, MODEL_RECOMPUTE_LAYER };
+/* "none", "attn", "layer" -> the mode; an error naming the word otherwise. */
+int model_recompute_parse(const char *word, enum model_recompute *out, struct herr *err);
+const char *model_recompute_name(enum model_recompute r);
+
+/* How a model spends activation memory (not a hyper-parameter: a run may
+ * change it on resume, and results do not depend on it). */
+struct model_memory {
+    enum model_recompute recompute;
+    int attn_chunk; /* rows per attention pass when recomputing; 0 = as many as fit 64 MiB */
+};
+
 /* Changes to a preset from flags or a planner request. 0 (or tie_embeddings
  * 0) keeps the preset's value. A change that a family does not have (e.g.
  * --kv-heads for GPT-2) is an error naming the flag. */
@@ -91,7 +110,8 @@ int model_config_equal(const struct model_config *a, const struct model_config *
  * T tokens, FLOPs of a forward + backward over B*T tokens, and parameters
  * that take part in matrix products (for the planner and MFU). */
 size_t model_config_num_params(const struct model_config *cfg);
-size_t model_config_activation_floats(const struct model_config *cfg, int B, int T);
+size_t model_config_activation_floats(const struct model_config *cfg, int B, int T,
+                                      const struct model_memory *mem);
 double model_config_flops_per_step(const struct model_config *cfg, int B, int T);
 double model_config_matmul_params(const struct model_config *cfg);
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 int model_plan_shape(const char *name, const struct model_overrides *ov, int B, int T,
-                     struct model_shape *out, struct herr *err)
+                     const struct model_memory *mem, struct model_shape *out, struct herr *err)
 {
     memset(out, 0, sizeof *out);
     if (B < 1 || T < 1)
@@ -24,7 +24,8 @@ int model_plan_shape(const char *name, const struct model_overrides *ov, int B, 
     snprintf(out->name, sizeof out->name, "%s", name);
     model_config_describe(&c, out->summary, sizeof out->summary);
     out->num_params = model_config_num_params(&c);
-    out->activation_floats = model_config_activation_floats(&c, B, T);
+    out->activation_floats = model_config_activation_floats(&c, B, T, mem);
+    out->activation_floats_kept = model_config_activation_floats(&c, B, T, NULL);
     out->flops_per_step = model_config_flops_per_step(&c, B, T);
     out->matmul_params = model_config_matmul_params(&c);
     return 0;

@@ -192,9 +192,27 @@ size_t model_config_num_params(const struct model_config *cfg)
     return cfg->family->num_params(cfg);
 }
 
-size_t model_config_activation_floats(const struct model_config *cfg, int B, int T)
+size_t model_config_activation_floats(const struct model_config *cfg, int B, int T,
+                                      const struct model_memory *mem)
 {
-    return cfg->family->activation_floats(cfg, B, T);
+    return cfg->family->activation_floats(cfg, B, T, mem);
+}
+
+static const char *const recompute_names[] = { "none", "attn", "layer" };
+
+int model_recompute_parse(const char *word, enum model_recompute *out, struct herr *err)
+{
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(word, recompute_names[i])) {
+            *out = (enum model_recompute)i;
+            return 0;
+        }
+    return herr_set(err, "--recompute '%s': expected none, attn or layer", word);
+}
+
+const char *model_recompute_name(enum model_recompute r)
+{
+    return r >= 0 && r <= MODEL_RECOMPUTE_LAYER ? recompute_names[r] : "?";
 }
 
 double model_config_flops_per_step(const struct model_config *cfg, int B, int T)

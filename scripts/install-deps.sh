@@ -8,7 +8,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS="build-essential python3 autoconf automake libtool pkg-config libopenblas-dev \
   ocl-icd-opencl-dev libclblast-dev pocl-opencl-icd clinfo mpich libmpich-dev check \
-  libjansson-dev"
+  libjansson-dev libpcre2-dev g++ libsentencepiece-dev sentencepiece"
 if [ "${1:-}" = "--with-bench" ]; then
   PKGS="$PKGS python3-numpy python3-matplotlib python3-torch fortunes \
     dict-gcide bible-kjv-text"

@@ -102,6 +102,7 @@ struct env {
     struct rng rng;
     int op_cases; /* cases generated for the op in progress */
     int aborted;  /* a backend failed: its later calls would be no-ops */
+    size_t base;  /* be's tensors start at this element of one buffer (0: own buffers) */
 };
 
 /* ---- reporting --------------------------------------------------------------- */
@@ -200,22 +201,39 @@ static void free_case(struct op_case *k)
 
 /* Runs k on a backend: tensors in guarded buffers, the call, then the outputs
  * back into out[i] (malloc'd, n floats; NULL for int tensors). With
- * check_guards, guards and inputs must come back unchanged. */
+ * check_guards, guards and inputs must come back unchanged. With base > 0 the
+ * tensors (with their guards) follow one another from element base of one
+ * buffer of base + their size, so every op runs at offsets past base. */
 static int run_backend(struct env *e, struct backend *be, const struct op_case *k,
-                       float *out[MAX_T], double *scalar, int check_guards)
+                       float *out[MAX_T], double *scalar, int check_guards, size_t base)
 {
     struct call c;
-    struct dev_buffer *bufs[MAX_T] = { 0 };
+    struct dev_buffer *bufs[MAX_T] = { 0 }, *shared = NULL;
+    size_t at[MAX_T] = { 0 }; /* where tensor i's leading guard starts in bufs[i] */
     uint32_t *stage[MAX_T] = { 0 };
     int rc = 0;
     memset(&c, 0, sizeof c);
     c.be = be;
+    if (base > 0) {
+        size_t end = base;
+        for (int i = 0; i < k->nt; i++) {
+            at[i] = end;
+            end += k->t[i].n + 2 * GUARD;
+        }
+        shared = be->ops->alloc(be, end * 4);
+        if (!shared) {
+            fail(e, k, "%s backend: cannot allocate %zu floats for tensors at %zu: %s", be->name,
+                 end, base, be->error);
+            e->aborted = be->failed;
+            return -1;
+        }
+    }
     for (int i = 0; i < k->nt; i++) {
         const struct tensor *t = &k->t[i];
         size_t total = t->n + 2 * GUARD;
         out[i] = NULL;
         stage[i] = malloc(total * 4);
-        bufs[i] = be->ops->alloc(be, total * 4);
+        bufs[i] = shared ? shared : be->ops->alloc(be, total * 4);
         if (!stage[i] || !bufs[i]) {
             fail(e, k, "%s backend: cannot allocate %zu floats for %s: %s", be->name, total,
                  t->name, be->error);
@@ -226,8 +244,8 @@ static int run_backend(struct env *e, struct backend *be, const struct op_case *
         for (size_t j = 0; j < total; j++)
             stage[i][j] = SENTINEL;
         memcpy(stage[i] + GUARD, t->is_int ? (const void *)t->i : (const void *)t->f, t->n * 4);
-        c.d[i] = (dptr){ bufs[i], GUARD };
-        be->ops->upload(be, (dptr){ bufs[i], 0 }, stage[i], total * 4);
+        c.d[i] = (dptr){ bufs[i], at[i] + GUARD };
+        be->ops->upload(be, (dptr){ bufs[i], at[i] }, stage[i], total * 4);
     }
     k->call(&c, k);
     *scalar = c.scalar;
@@ -240,7 +258,7 @@ static int run_backend(struct env *e, struct backend *be, const struct op_case *
             rc = -1;
             goto done;
         }
-        be->ops->download(be, back, (dptr){ bufs[i], 0 }, total * 4);
+        be->ops->download(be, back, (dptr){ bufs[i], at[i] }, total * 4);
         if (check_guards && !be->failed) {
             for (size_t j = 0; j < total; j++) {
                 int in_guard = j < GUARD || j >= GUARD + t->n;
@@ -264,10 +282,12 @@ static int run_backend(struct env *e, struct backend *be, const struct op_case *
     }
 done:
     for (int i = 0; i < k->nt; i++) {
-        if (bufs[i])
+        if (bufs[i] && !shared)
             be->ops->release(be, bufs[i]);
         free(stage[i]);
     }
+    if (shared)
+        be->ops->release(be, shared);
     return rc;
 }
 
@@ -304,10 +324,10 @@ static void run_case(struct env *e, struct op_case *k)
     if (e->aborted)
         goto done;
     e->res->cases++;
-    if (run_backend(e, e->be, k, got, &got_s, 1))
+    if (run_backend(e, e->be, k, got, &got_s, 1, e->base))
         goto done;
     if (e->ref) {
-        if (run_backend(e, e->ref, k, wantf, &want_s, 0))
+        if (run_backend(e, e->ref, k, wantf, &want_s, 0, 0))
             goto done;
         for (int i = 0; i < k->nt; i++) {
             if (!wantf[i])
@@ -1359,7 +1379,13 @@ static int backend_has(const struct backend *be, const char *op)
 int op_cases_run(struct backend *be, struct backend *ref, FILE *log,
                  struct op_cases_result *res)
 {
-    struct env e = { be, ref, log, res, rng_seed(0x5EED0F0Bu), 0, 0 };
+    return op_cases_run_at(be, ref, log, res, 0);
+}
+
+int op_cases_run_at(struct backend *be, struct backend *ref, FILE *log,
+                    struct op_cases_result *res, size_t base)
+{
+    struct env e = { be, ref, log, res, rng_seed(0x5EED0F0Bu), 0, 0, base };
     static const char *const ops[] = {
 #define NAME(name) #name,
         BACKEND_COMPUTE_OPS(NAME)
@@ -1367,8 +1393,8 @@ int op_cases_run(struct backend *be, struct backend *ref, FILE *log,
     };
     memset(res, 0, sizeof *res);
     if (log)
-        fprintf(log, "op cases: %s backend (%s) against %s\n", be->name, be->device,
-                ref ? ref->name : "the float64 reference");
+        fprintf(log, "op cases: %s backend (%s), tensors from element %zu, against %s\n",
+                be->name, be->device, base, ref ? ref->name : "the float64 reference");
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         const struct op_entry *entry = NULL;
         for (size_t j = 0; j < sizeof op_table / sizeof op_table[0]; j++)

@@ -44,4 +44,13 @@ struct op_cases_result {
 int op_cases_run(struct backend *be, struct backend *ref, FILE *log,
                  struct op_cases_result *res);
 
+/* The same cases with be's tensors (not ref's) at element offsets of base and
+ * more: each case's tensors, guards included, follow one another from
+ * element `base` of one buffer allocated at base + their size. With base past
+ * 2^31 every op indexes past 2^31 elements and 8 GiB. On the CPU backend
+ * the pages below base are never touched: they cost address space, not
+ * memory. */
+int op_cases_run_at(struct backend *be, struct backend *ref, FILE *log,
+                    struct op_cases_result *res, size_t base);
+
 #endif

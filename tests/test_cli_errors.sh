@@ -64,6 +64,8 @@ expect_error "resume with a different batch" "batch 4 differs from the checkpoin
   "$HEFT" train --resume "$SCRATCH/run" --batch 4
 expect_error "resume with a different model" "layers 2 differs" \
   "$HEFT" train --resume "$SCRATCH/run" --layers 2
+expect_error "resume as another family" "model llama-tiny differs from the checkpoint" \
+  "$HEFT" train --resume "$SCRATCH/run" --model llama-tiny
 expect_error "resume from nothing" "resume.*(no such|not found|does not exist|no checkpoint)" \
   "$HEFT" train --resume "$SCRATCH/none"
 expect_error "new run over an old one" "already holds a run" "$HEFT" train $TINY --out "$SCRATCH/run"

@@ -230,6 +230,39 @@ START_TEST(test_token_outside_vocab_when_read)
 }
 END_TEST
 
+/* A dataset of 32-bit shards (llm.c's LLaMA-3 kind): ids above 65535 reach
+ * the rows intact, and one beyond the vocabulary is still caught. */
+START_TEST(test_32bit_shards)
+{
+    char path[1024];
+    tpath(path, sizeof path, dir, "w.bin");
+    uint32_t tok[9] = {70000, 1, 128255, 65536, 5, 6, 7, 8, 128256};
+    struct shard_writer w;
+    struct herr err;
+    ck_assert_int_eq(shard_writer_open_width(&w, path, 4, &err), 0);
+    ck_assert_int_eq(shard_writer_append32(&w, tok, 9, &err), 0);
+    ck_assert_int_eq(shard_writer_commit(&w, &err), 0);
+    write_manifest("heft-dataset 1\nvocab_size 128256\neot 128000\nshard train a w.bin\n");
+    ck_assert_msg_has(open_fails(dir, 0), path, "token 8", "id 128256", "vocab_size 128256");
+    struct dataset *ds;
+    ck_assert_int_eq(dataset_open_scan(&ds, dir, 0, 0, &err), 0);
+    ck_assert_int_eq(dataset_vocab_size(ds), 128256);
+    struct window_index wi;
+    ck_assert_int_eq(window_index_build(&wi, ds, DATA_TRAIN, -1, 4, &err), 0);
+    int32_t in[4], tg[4], dom;
+    ck_assert_int_eq(window_index_fill(&wi, 0, in, tg, &dom, &err), 4);
+    const int32_t want_in[4] = {70000, 1, 128255, 65536}, want_tg[4] = {1, 128255, 65536, 5};
+    for (int t = 0; t < 4; t++) {
+        ck_assert_int_eq(in[t], want_in[t]);
+        ck_assert_int_eq(tg[t], want_tg[t]);
+    }
+    ck_assert_int_eq(window_index_fill(&wi, 1, in, tg, &dom, &err), -1);
+    ck_assert_msg_has(err.msg, "token 8", "id 128256");
+    window_index_free(&wi);
+    dataset_close(ds);
+}
+END_TEST
+
 /* ---- llm.c globs ------------------------------------------------------------- */
 
 static void write_llmc_shard(const char *name, int n, uint16_t first)
@@ -392,6 +425,7 @@ static Suite *dataset_suite(void)
     tcase_add_test(tc, test_too_many_domains);
     tcase_add_test(tc, test_token_outside_vocab_on_open);
     tcase_add_test(tc, test_token_outside_vocab_when_read);
+    tcase_add_test(tc, test_32bit_shards);
     tcase_add_test(tc, test_glob);
     tcase_add_test(tc, test_window_counts);
     tcase_add_test(tc, test_window_fill_and_padding);

@@ -191,6 +191,83 @@ START_TEST(test_token_outside_vocab)
 }
 END_TEST
 
+/* 32-bit ids: llm.c's LLaMA-3 layout (magic 20240801, version 7, uint32). */
+START_TEST(test_roundtrip_32bit)
+{
+    char path[1024];
+    tpath(path, sizeof path, dir, "w.bin");
+    enum { N = 777 };
+    uint32_t tok[N];
+    for (int i = 0; i < N; i++)
+        tok[i] = (uint32_t)i * 2654435761u % 128256u;
+    struct shard_writer w;
+    struct herr err;
+    ck_assert_int_eq(shard_writer_open_width(&w, path, 4, &err), 0);
+    ck_assert_int_eq(shard_writer_append32(&w, tok, 500, &err), 0);
+    ck_assert_int_eq(shard_writer_append32(&w, tok + 500, N - 500, &err), 0);
+    ck_assert_int_eq(shard_writer_commit(&w, &err), 0);
+    size_t size;
+    unsigned char *raw = read_bytes(path, &size);
+    ck_assert_uint_eq(size, 1024 + 4 * N);
+    int32_t hdr[3];
+    memcpy(hdr, raw, sizeof hdr);
+    ck_assert_int_eq(hdr[0], 20240801);
+    ck_assert_int_eq(hdr[1], 7);
+    ck_assert_int_eq(hdr[2], N);
+    ck_assert_int_eq(memcmp(raw + 1024, tok, sizeof tok), 0);
+    free(raw);
+    struct shard sh;
+    ck_assert_int_eq(shard_open(&sh, path, &err), 0);
+    ck_assert_uint_eq(sh.n, N);
+    ck_assert_ptr_null(sh.tokens);
+    ck_assert_uint_eq(shard_id_bytes(&sh), 4);
+    for (int i = 0; i < N; i++)
+        ck_assert_uint_eq(shard_token(&sh, i), tok[i]);
+    ck_assert_int_eq(shard_check_vocab(&sh, 128256, &err), 0);
+    ck_assert_int_eq(shard_check_vocab(&sh, 70000, &err), -1);
+    ck_assert_msg_has(err.msg, path, "vocab_size 70000");
+    shard_close(&sh);
+}
+END_TEST
+
+/* 32-bit ids into a 16-bit shard: ids that fit are narrowed, others refused. */
+START_TEST(test_append32_to_16bit)
+{
+    char path[1024];
+    tpath(path, sizeof path, dir, "n.bin");
+    struct shard_writer w;
+    struct herr err;
+    uint32_t ok[3] = {0, 65535, 7}, bad[2] = {1, 65536};
+    ck_assert_int_eq(shard_writer_open(&w, path, &err), 0);
+    ck_assert_int_eq(shard_writer_append32(&w, ok, 3, &err), 0);
+    ck_assert_int_eq(shard_writer_append32(&w, bad, 2, &err), -1);
+    ck_assert_msg_has(err.msg, "65536", "16-bit");
+    ck_assert_int_eq(shard_writer_commit(&w, &err), 0);
+    struct shard sh;
+    ck_assert_int_eq(shard_open(&sh, path, &err), 0);
+    ck_assert_uint_eq(sh.n, 3);
+    ck_assert_uint_eq(sh.tokens[1], 65535);
+    shard_close(&sh);
+}
+END_TEST
+
+START_TEST(test_32bit_bad_version_and_size)
+{
+    char path[1024];
+    tpath(path, sizeof path, dir, "v7.bin");
+    uint16_t tok[4] = {1, 0, 2, 0}; /* two uint32 ids' worth of bytes */
+    write_raw_shard(path, 20240801, 1, 2, tok, 4, 0);
+    struct shard sh;
+    struct herr err;
+    ck_assert_int_eq(shard_open(&sh, path, &err), -1);
+    ck_assert_msg_has(err.msg, path, "unsupported version 1", "expected 7");
+    /* Header says 3 uint32 ids, the file holds 2. */
+    write_raw_shard(path, 20240801, 7, 3, tok, 4, 0);
+    ck_assert_int_eq(shard_open(&sh, path, &err), -1);
+    ck_assert_msg_has(err.msg, path, "truncated", "1032 bytes", "1036");
+}
+END_TEST
+
 static Suite *shard_suite(void)
 {
     Suite *s = suite_create("data_shard");
@@ -207,6 +284,9 @@ static Suite *shard_suite(void)
     tcase_add_test(tc, test_extra_bytes);
     tcase_add_test(tc, test_negative_count);
     tcase_add_test(tc, test_token_outside_vocab);
+    tcase_add_test(tc, test_roundtrip_32bit);
+    tcase_add_test(tc, test_append32_to_16bit);
+    tcase_add_test(tc, test_32bit_bad_version_and_size);
     suite_add_tcase(s, tc);
     return s;
 }

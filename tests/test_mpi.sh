@@ -8,7 +8,9 @@
 #     for bit the same, and every call's weights are exactly those of the
 #     whole global batch (recomputed). Also with 2 micro-batches normalized
 #     over the whole step.
-#  2. ZeRO-1 on against off: same losses within 1e-5.
+#     The same, 2 ranks x 3 rows against 1 x 6, for a LLaMA model
+#     (llama-tiny's grouped-query attention) with linupper.
+#  2. ZeRO-1 on against off: same losses within 1e-5 (GPT-2 and LLaMA).
 #  3. A 2-rank run stopped and resumed continues bit for bit (with and
 #     without ZeRO-1); resuming on another rank count works at the same
 #     global batch and is refused, with a message, otherwise.
@@ -65,8 +67,9 @@ check() { # description, command...
 }
 
 # a tiny model on the built-in data; 6 steps at a learning rate that moves it
-TINY="--layers 2 --channels 32 --heads 2 --seq 32 --threads 1 --val-every 0 --quiet --force
-      --warmup 0 --lr 3e-3 --steps 6"
+# (RUN without the shape flags, which --init-from refuses: the file sets the shape)
+RUN="--seq 32 --threads 1 --val-every 0 --quiet --force --warmup 0 --lr 3e-3 --steps 6"
+TINY="--layers 2 --channels 32 --heads 2 $RUN"
 
 train() { # ranks, out-name, flags...
     w=$1
@@ -104,6 +107,38 @@ for rw in uniform linupper; do
             "$TRACECMP" "$WORK/$rw-w$w.trace" "$WORK/$rw-w${w}z.trace" --rtol 1e-5
     done
 done
+
+# The same for LLaMA (its own kernels: RMSNorm, RoPE, SwiGLU, and grouped-query
+# attention, 4 heads sharing 2 KV heads, whose K/V gradients sum over the heads
+# of a group; an untied head, so ZeRO-1's shards cut other spans than GPT-2's).
+# LinUpper only: its weights depend on every rank's losses, so it covers the
+# loss all-gather as well; uniform would add nothing LLaMA-specific. 2 ranks
+# only: the machine is small, and 2 already split every sum.
+LLAMA="--model llama-tiny --heads 4 --kv-heads 2 --ffn 64"
+# shellcheck disable=SC2086
+{
+    train 1 llama-w1 $LLAMA --reweight linupper --batch 6
+    train 2 llama-w2 $LLAMA --reweight linupper --batch 3
+    train 2 llama-w2z $LLAMA --reweight linupper --batch 3 --zero1
+}
+# the runs built what they claim: heft's LLaMA file (magic 20241210), header
+# [5] NH = 4, [8] KVH = 2
+llama_gqa_file() {
+    # shellcheck disable=SC2046
+    set -- $(od -An -t d4 -N 36 "$1" 2>/dev/null)
+    [ $# -eq 9 ] && [ "$1" = 20241210 ] && [ "$6" = 4 ] && [ "$9" = 2 ]
+}
+if llama_gqa_file "$WORK/llama-w2/model.bin"; then
+    echo "ok   llama runs: model.bin is a LLaMA with 4 heads and 2 KV heads"
+else
+    fail "llama-w2/model.bin is not a 4-head, 2-KV-head LLaMA: $(od -An -t d4 -N 36 "$WORK/llama-w2/model.bin" 2>&1)"
+fi
+check "llama linupper: 2 ranks x 3 rows == 1 rank x 6 rows" \
+    "$TRACECMP" "$WORK/llama-w1.trace" "$WORK/llama-w2.trace" --rtol 1e-5 --wtol $WTOL --exact-first
+check "llama linupper: 2 ranks, weights of the global batch" \
+    "$TRACECMP" --recompute "$WORK/llama-w2.trace"
+check "llama linupper: 2 ranks, ZeRO-1 on == off" \
+    "$TRACECMP" "$WORK/llama-w2.trace" "$WORK/llama-w2z.trace" --rtol 1e-5
 
 # gradient accumulation, weights normalized over the whole step (2 x 2 rows x 2 ranks)
 train 1 acc-w1 --reweight linupper --batch 4 --grad-accum 2 --rw-normalize step
@@ -181,8 +216,8 @@ expect_refusal "a rank with other data" "rank 1 sees different data than rank 0:
 if "$HEFT" train $TINY --layers 1 --steps 1 --out "$WORK/one-layer" >/dev/null 2>&1; then
     # shellcheck disable=SC2086
     expect_refusal "a rank with another --init-from model" "rank 1 builds the model gpt2 L=1" \
-        -n 1 "$HEFT" train $TINY --init-from "$WORK/uniform-w1/model.bin" --out "$WORK/disagree" : \
-        -n 1 "$HEFT" train $TINY --init-from "$WORK/one-layer/model.bin" --out "$WORK/disagree"
+        -n 1 "$HEFT" train $RUN --init-from "$WORK/uniform-w1/model.bin" --out "$WORK/disagree" : \
+        -n 1 "$HEFT" train $RUN --init-from "$WORK/one-layer/model.bin" --out "$WORK/disagree"
 else
     fail "training the 1-layer model for the --init-from check"
 fi

@@ -209,7 +209,9 @@ START_TEST(test_huge_alloc_is_sticky_error)
     struct dev_buffer *huge = b->ops->alloc(b, (size_t)1 << 50); /* 1 PiB */
     ck_assert_ptr_null(huge);
     ck_assert_int_eq(b->failed, 1);
-    ck_assert_msg(strstr(b->error, "alloc of 1.00 PiB") && strstr(b->error, "global memory"),
+    ck_assert_msg(strstr(b->error, "a buffer of 1.00 PiB") &&
+                      strstr(b->error, "CL_DEVICE_MAX_MEM_ALLOC_SIZE") &&
+                      strstr(b->error, "global memory"),
                   "unexpected message: %s", b->error);
     char first[sizeof b->error];
     strcpy(first, b->error);
@@ -219,6 +221,33 @@ START_TEST(test_huge_alloc_is_sticky_error)
     ck_assert_str_eq(b->error, first);
     ck_assert_int_eq(backend_check(b, &err), -1);
     ck_assert_ptr_nonnull(strstr(err.msg, "opencl backend"));
+    b->ops->destroy(b);
+}
+END_TEST
+
+/* One float more than the device's largest single allocation: refused with
+ * the buffer's name, its exact size, the device's limit and what to do;
+ * exactly the limit is allowed. */
+START_TEST(test_alloc_past_max_alloc_is_named)
+{
+    struct herr err = { "" };
+    struct backend *b = create_with_cache(opencl_test_cache_dir(), &err);
+    ck_assert_msg(b, "%s", err.msg);
+    struct opencl_limits lim;
+    ck_assert_int_eq(opencl_backend_limits(b, &lim), 0);
+    size_t n = (size_t)(lim.max_alloc_bytes / sizeof(float));
+    dptr fits = backend_alloc_named(b, n, "parameters");
+    ck_assert_msg(fits.buf, "%zu floats, the device's limit: %s", n, b->error);
+    backend_release_ptr(b, fits);
+    dptr p = backend_alloc_named(b, n + 1, "parameters");
+    ck_assert_ptr_null(p.buf);
+    char size[48];
+    snprintf(size, sizeof size, "(%zu bytes)", (n + 1) * sizeof(float));
+    ck_assert_msg(strncmp(b->error, "parameters: a buffer of ", 24) == 0 &&
+                      strstr(b->error, size) &&
+                      strstr(b->error, "CL_DEVICE_MAX_MEM_ALLOC_SIZE = ") &&
+                      strstr(b->error, "ZeRO") && strstr(b->error, "--recompute"),
+                  "unexpected message: %s", b->error);
     b->ops->destroy(b);
 }
 END_TEST
@@ -965,6 +994,7 @@ static Suite *opencl_suite(void)
     tcase_add_test(basics, test_fill_and_copy);
     tcase_add_test(basics, test_bad_device_index);
     tcase_add_test(basics, test_huge_alloc_is_sticky_error);
+    tcase_add_test(basics, test_alloc_past_max_alloc_is_named);
     tcase_add_test(basics, test_out_of_range_is_sticky_error);
     suite_add_tcase(s, basics);
 

@@ -56,6 +56,56 @@ START_TEST(test_opencl_against_f64_reference)
 }
 END_TEST
 
+/* Every kernel launch cut into several at global offsets (a few groups per
+ * launch along each dimension), and every GEMM through CLBlast in views of at
+ * most 512 elements: batch grids cut down to single products, products cut
+ * along m, n or k. Same cases, same tolerances: the cutting that very large
+ * tensors need (past 2^30 elements per launch or per CLBlast operand) runs
+ * here on small ones. */
+START_TEST(test_opencl_cut_into_pieces)
+{
+    struct opencl_limits saved, small;
+    ck_assert_int_eq(opencl_backend_limits(ocl, &saved), 0);
+    small = saved;
+    small.launch_items0 = 1000;
+    small.launch_groups1 = 3;
+    small.gemm_view_elements = 512;
+    ck_assert_int_eq(opencl_backend_set_limits(ocl, &small), 0);
+    struct op_cases_result res;
+    int failures = op_cases_run(ocl, cpu, stdout, &res);
+    ck_assert_int_eq(opencl_backend_set_limits(ocl, &saved), 0);
+    ck_assert_msg(failures == 0, "%d of %d cases failed; first: %s", failures, res.cases,
+                  res.first);
+    ck_assert_int_gt(res.cases, 100);
+}
+END_TEST
+
+/* Every case with its tensors near the end of one buffer as large as the
+ * device allows in one allocation, but at most 2^32 + 4099 floats: on PoCL
+ * (8 GiB) that puts every operand past byte 2^32 - 16 MiB, so offsets go to
+ * the kernels as 64-bit values and every GEMM goes to CLBlast through a
+ * sub-buffer view (past gemm_view_elements); a device with a larger limit
+ * runs them past element 2^32. */
+START_TEST(test_opencl_at_large_offsets)
+{
+    struct opencl_limits lim;
+    ck_assert_int_eq(opencl_backend_limits(ocl, &lim), 0);
+    size_t room = (size_t)1 << 22; /* floats for the largest case, guards included */
+    size_t floats = (size_t)(lim.max_alloc_bytes / sizeof(float));
+    size_t base = floats - room;
+    if (base > ((size_t)1 << 32) + 4099)
+        base = ((size_t)1 << 32) + 4099;
+    printf("tensors from element %zu (max allocation %llu bytes)\n", base,
+           (unsigned long long)lim.max_alloc_bytes);
+    ck_assert_msg(base > lim.gemm_view_elements, "device limit too small for the test");
+    struct op_cases_result res;
+    int failures = op_cases_run_at(ocl, cpu, stdout, &res, base);
+    ck_assert_msg(failures == 0, "%d of %d cases failed; first: %s", failures, res.cases,
+                  res.first);
+    ck_assert_int_gt(res.cases, 100);
+}
+END_TEST
+
 /* The OpenCL backend as the harness sees it, with one member of its ops table
  * replaced. */
 struct patched {
@@ -130,6 +180,8 @@ int main(void)
     tcase_add_test(tc, test_opencl_against_cpu);
     tcase_add_test(tc, test_opencl_against_f64_reference);
     tcase_add_test(tc, test_missing_or_wrong_opencl_op_fails);
+    tcase_add_test(tc, test_opencl_cut_into_pieces);
+    tcase_add_test(tc, test_opencl_at_large_offsets);
     suite_add_tcase(s, tc);
     int status = opencl_test_run(s);
     ocl->ops->destroy(ocl);

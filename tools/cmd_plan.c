@@ -118,16 +118,20 @@ static void print_detail(const struct plan_request *q, const struct plan *p, con
     char label[128];
     printf("heft plan: %s (%s: %s), %.1fM parameters\n", m->name, m->family, m->summary,
            (double)m->num_params / 1e6);
-    printf("  %d rank%s x batch %d x seq %d x grad-accum %d = %.0f tokens/step; ZeRO-1 %s\n\n",
+    printf("  %d rank%s x batch %d x seq %d x grad-accum %d = %.0f tokens/step; ZeRO-1 %s; "
+           "recompute %s\n\n",
            q->ranks, q->ranks == 1 ? "" : "s", q->batch, q->seq, q->grad_accum,
-           p->tokens_per_step, sharded ? "on" : "off");
+           p->tokens_per_step, sharded ? "on" : "off", model_recompute_name(q->mem.recompute));
     printf("memory per rank (MiB)\n");
     line("weights (fp32)", mib(p->weights), "%12.1f");
     line("gradients (fp32)", mib(p->grads), "%12.1f");
     line(sharded ? "Adam m + v (fp32, this rank's 1/W shard)" : "Adam m + v (fp32)",
          mib(p->optimizer), "%12.1f");
-    snprintf(label, sizeof label, "activations (B=%d, T=%d)", q->batch, q->seq);
+    snprintf(label, sizeof label, "activations (B=%d, T=%d, recompute %s)", q->batch, q->seq,
+             model_recompute_name(q->mem.recompute));
     line(label, mib(p->activations), "%12.1f");
+    if (q->mem.recompute != MODEL_RECOMPUTE_NONE)
+        line("  (saved against keeping everything)", mib(p->activations_saved), "%12.1f");
     line("= device memory", mib(p->device_total), "%12.1f");
     line("host: step staging", mib(p->host_staging), "%12.1f");
     line("host: gradient/parameter stage", mib(p->host_stage), "%12.1f");
@@ -255,6 +259,12 @@ static int plan_all(struct plan_settings *s, struct train_config *tc)
         fprintf(stderr, "heft plan: --model and --ranks need at least one value\n");
         return 2;
     }
+    struct model_memory mem = { MODEL_RECOMPUTE_NONE, tc->attn_chunk };
+    struct herr rc_err = { { 0 } };
+    if (model_recompute_parse(tc->recompute, &mem.recompute, &rc_err)) {
+        fprintf(stderr, "heft plan: %s\n", rc_err.msg);
+        return 2;
+    }
     int many_ranks = 0;
     for (int j = 0; j < nr; j++)
         many_ranks |= atoi(ranks[j]) > 1;
@@ -278,7 +288,8 @@ static int plan_all(struct plan_settings *s, struct train_config *tc)
                 .model = models[i],
                 .ov = ov,
                 .ranks = (int)w, .batch = tc->batch, .seq = tc->seq,
-                .grad_accum = tc->grad_accum, .zero1 = tc->zero1, .gemm_gflops = gflops,
+                .grad_accum = tc->grad_accum, .zero1 = tc->zero1, .mem = mem,
+                .gemm_gflops = gflops,
                 .efficiency = s->efficiency, .link_gbps = s->link_gbps,
                 .baseline_bytes = baseline + (w > 1 ? mpi_extra : 0),
             };

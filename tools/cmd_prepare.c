@@ -8,16 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "core/prepare.h"
+#include "core/tokenizer/tokenizer.h"
 
 static const char usage[] =
     "usage: heft prepare --out DIR --input [DOMAIN=]PATH[,PATH...] [--input ...]\n"
     "                    [--val-fraction F] [--split-docs file|blank-line|line]\n"
     "                    [--shard-tokens N] [--train-only DOMAIN[,DOMAIN...]] [--force]\n"
+    "                    [--tokenizer SPEC [--eot TOKEN]] [--threads N]\n"
     "       heft prepare --builtin --out DIR [--shard-tokens N] [--force]\n"
     "\n"
     "Makes a dataset directory (llm.c token shards + dataset.txt) that `heft train\n"
-    "--data DIR` reads. Tokens are bytes (vocab 257); EOT (256) precedes every document.\n"
+    "--data DIR` reads. Tokens are bytes (vocab 257) unless --tokenizer names one; EOT\n"
+    "(256 for bytes) precedes every document. Text is encoded on all cores.\n"
     "\n"
     "  --out DIR            output directory (created; must be empty unless --force)\n"
     "  --input D=P1,P2      text files of domain D (letters, digits, _ - .); without\n"
@@ -30,6 +35,12 @@ static const char usage[] =
     "  --train-only D1,D2   these domains get no validation split (all their text\n"
     "                       trains), so they stay out of the validation loss\n"
     "  --force              write into a non-empty directory (same names replaced)\n"
+    "  --tokenizer SPEC     bytes (default), a byte-level BPE tokenizer.json, GPT-2's\n"
+    "                       vocab.json (merges.txt beside it) or VOCAB.json,MERGES.txt,\n"
+    "                       or a SentencePiece .model (see heft tokenizer --help)\n"
+    "  --eot TOKEN          the token put before each document (default: the first of\n"
+    "                       <|endoftext|>, <|end_of_text|>, </s>, <eos> the vocabulary has)\n"
+    "  --threads N          encoding threads (default: all cores)\n"
     "  --builtin            write heft's built-in dataset instead of text files\n"
     "  --help               this text\n";
 
@@ -42,7 +53,8 @@ struct args {
     int nlists;
     const char *train_only[DATASET_MAX_DOMAINS];
     int ntrain_only;
-    const char *out;
+    const char *out, *tokenizer, *eot;
+    long threads;
     double val_fraction;
     int split;
     unsigned long long shard_tokens;
@@ -142,7 +154,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             value = eq + 1;
         int takes_value = !strcmp(flag, "--out") || !strcmp(flag, "--input") ||
                           !strcmp(flag, "--val-fraction") || !strcmp(flag, "--split-docs") ||
-                          !strcmp(flag, "--shard-tokens") || !strcmp(flag, "--train-only");
+                          !strcmp(flag, "--shard-tokens") || !strcmp(flag, "--train-only") ||
+                          !strcmp(flag, "--tokenizer") || !strcmp(flag, "--eot") ||
+                          !strcmp(flag, "--threads");
         if (takes_value && !value) {
             if (i + 1 >= argc)
                 return usage_error("%s needs a value", flag);
@@ -173,6 +187,16 @@ static int parse_args(int argc, char **argv, struct args *a)
                 rc = usage_error("--shard-tokens '%s' is not a positive integer", value);
         } else if (!strcmp(flag, "--train-only")) {
             rc = add_train_only(a, value);
+        } else if (!strcmp(flag, "--tokenizer")) {
+            a->tokenizer = value;
+        } else if (!strcmp(flag, "--eot")) {
+            a->eot = value;
+        } else if (!strcmp(flag, "--threads")) {
+            char *end;
+            errno = 0;
+            a->threads = strtol(value, &end, 10);
+            if (!*value || *end || errno || a->threads < 1 || a->threads > 4096)
+                rc = usage_error("--threads '%s' is not an integer in [1, 4096]", value);
         } else if (!strcmp(flag, "--force")) {
             a->force = 1;
         } else if (!strcmp(flag, "--builtin")) {
@@ -195,15 +219,44 @@ static int parse_args(int argc, char **argv, struct args *a)
         return usage_error("%s", "give --input files (or --builtin)");
     if (a->builtin && a->ntrain_only > 0)
         return usage_error("%s", "--train-only applies to --input files, not --builtin");
+    if (a->builtin && a->tokenizer)
+        return usage_error("%s", "--tokenizer applies to --input files, not --builtin");
+    if (a->eot && !a->tokenizer)
+        return usage_error("%s", "--eot names a token of --tokenizer");
     return 0;
 }
 
-static void print_summary(const char *out, const struct prepare_summary *s)
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+struct progress {
+    double start, last;
+};
+
+/* At most one line every 2 s, and only once a run has taken that long. */
+static void print_progress(void *ctx, const char *domain, uint64_t bytes, uint64_t tokens)
+{
+    struct progress *p = ctx;
+    double t = now_s();
+    if (t - p->last < 2.0)
+        return;
+    p->last = t;
+    printf("heft prepare: %s: %.1f MB encoded into %llu tokens (%.1f MB/s)\n", domain,
+           (double)bytes / 1e6, (unsigned long long)tokens, (double)bytes / 1e6 / (t - p->start));
+    fflush(stdout);
+}
+
+static void print_summary(const char *out, const struct prepare_summary *s, const char *spec,
+                          double seconds)
 {
     uint64_t docs = 0, tok[2] = {0, 0};
     int shards[2] = {0, 0};
-    printf("heft prepare: wrote %s (byte tokens: vocab %d, EOT %d)\n", out, PREPARE_VOCAB_SIZE,
-           PREPARE_EOT);
+    printf("heft prepare: wrote %s (tokenizer %s%s%s: vocab %d, EOT %d)\n", out, s->tokenizer,
+           spec ? " " : "", spec ? spec : "", s->vocab_size, s->eot);
     printf("  %-20s %10s %14s %7s %12s %7s\n", "domain", "docs", "train tokens", "shards",
            "val tokens", "shards");
     for (int d = 0; d < s->ndomains; d++) {
@@ -220,6 +273,9 @@ static void print_summary(const char *out, const struct prepare_summary *s)
     }
     printf("  %-20s %10llu %14llu %7d %12llu %7d\n", "total", (unsigned long long)docs,
            (unsigned long long)tok[0], shards[0], (unsigned long long)tok[1], shards[1]);
+    if (s->bytes > 0 && seconds > 0)
+        printf("heft prepare: %.1f MB of text in %.2f s (%.1f MB/s)\n", (double)s->bytes / 1e6,
+               seconds, (double)s->bytes / 1e6 / seconds);
 }
 
 int cmd_prepare(int argc, char **argv)
@@ -234,6 +290,7 @@ int cmd_prepare(int argc, char **argv)
         fputs(usage, stdout);
     } else if (rc == 0) {
         struct prepare_summary *sum = malloc(sizeof *sum);
+        const double t0 = now_s();
         struct herr err;
         int failed;
         if (!sum) {
@@ -241,16 +298,27 @@ int cmd_prepare(int argc, char **argv)
         } else if (a->builtin) {
             failed = prepare_builtin_dataset(a->out, a->shard_tokens, a->force, sum, &err);
         } else {
+            struct tokenizer *tok = NULL;
+            struct progress pr = {t0, t0};
             struct prepare_options o = {a->inputs, a->ninputs, a->out, a->val_fraction,
                                         (enum doc_split)a->split, a->shard_tokens, a->force,
-                                        a->train_only, a->ntrain_only};
-            failed = prepare_text_dataset(&o, sum, &err);
+                                        a->train_only, a->ntrain_only, NULL, -1,
+                                        (int)a->threads, print_progress, &pr};
+            failed = a->tokenizer && tokenizer_load(&tok, a->tokenizer, &err);
+            if (!failed && tok) {
+                o.tok = tok;
+                o.eot = tokenizer_eot(tok, a->eot, &err);
+                failed = o.eot < 0;
+            }
+            if (!failed)
+                failed = prepare_text_dataset(&o, sum, &err);
+            tokenizer_free(tok);
         }
         if (failed) {
             fprintf(stderr, "heft prepare: error: %s\n", err.msg);
             rc = 1;
         } else {
-            print_summary(a->out, sum);
+            print_summary(a->out, sum, a->tokenizer, now_s() - t0);
         }
         free(sum);
     }

@@ -11,6 +11,7 @@
 #include "tools/cmd_sample.h"
 #include "tools/cmd_plan.h"
 #include "tools/cmd_prepare.h"
+#include "tools/cmd_tokenizer.h"
 #include "tools/cmd_weights.h"
 #include "tools/commands.h"
 
@@ -24,6 +25,7 @@ struct command {
 static const struct command commands[] = {
     { "train", cmd_train, "train a GPT-2 or LLaMA model (default: the built-in data, tiny GPT-2)", 1 },
     { "prepare", cmd_prepare, "make a dataset (token shards) from text files", 0 },
+    { "tokenizer", cmd_tokenizer, "train a BPE tokenizer on text; encode or decode with one", 0 },
     { "devices", cmd_devices, "list the CPU and the OpenCL platforms and devices", 1 },
     { "weights", cmd_weights, "print the weights a reweighting strategy gives to losses", 0 },
     { "plan", cmd_plan, "memory per rank, FLOPs and step time of a run, before running it", 1 },
@@ -36,7 +38,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: heft <command> [options]      (heft <command> --help for its options)\n\n"
                  "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n  --version  print the version and the built-in backends\n"
                  "  --help     this text\n");
 }

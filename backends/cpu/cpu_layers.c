@@ -8,6 +8,7 @@
  * vector lanes, a fixed order for a given build, so still deterministic.
  * Reductions across rows (bias and norm-gain gradients, token embeddings) are
  * therefore parallelized over column blocks, never over rows. */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -75,8 +76,9 @@ void cpu_encoder_forward(struct backend *be, dptr out_p, dptr tokens_p, dptr wte
     const int32_t *tok = cpu_i(tokens_p); // (B, T)
     const float *wte = cpu_f(wte_p);      // (V, C)
     const float *wpe = cpu_f(wpe_p);      // (maxT, C)
+    const long BT = (long)B * T; /* an int product could wrap */
 #pragma omp parallel for schedule(static) num_threads(cpu_threads(be))
-    for (int bt = 0; bt < B * T; bt++) {
+    for (long bt = 0; bt < BT; bt++) {
         const float *e = wte + (size_t)tok[bt] * C, *p = wpe + (size_t)(bt % T) * C;
         float *o = out + (size_t)bt * C;
         for (int c = 0; c < C; c++)
@@ -89,6 +91,11 @@ void cpu_encoder_backward(struct backend *be, dptr dwte_p, dptr dwpe_p, dptr dou
 {
     if (be->failed)
         return;
+    /* the token gradient's row count B*T is an int, as every N of backend.h */
+    if ((long)B * T > INT_MAX) {
+        backend_fail(be, "encoder_backward: B*T = %ld rows is more than an int", (long)B * T);
+        return;
+    }
     float *dwpe = cpu_f(dwpe_p);       // (maxT, C) +=
     const float *dout = cpu_f(dout_p); // (B, T, C)
     int nt = cpu_threads(be);

@@ -92,22 +92,57 @@ void kcall_local(struct kcall *c, size_t bytes)
     kcall_arg(c, bytes, NULL);
 }
 
+/* One enqueue of the part [off, off + size) of the grid. */
+static cl_int enqueue_part(struct kcall *c, cl_uint dims, const size_t *off, const size_t *size,
+                           const size_t *local)
+{
+    struct opencl_impl *cl = opencl_impl_of(c->be);
+    return clEnqueueNDRangeKernel(cl->queue, cl->kernels[c->id], dims, off, size, local, 0, NULL,
+                                  NULL);
+}
+
 void kcall_run(struct kcall *c, cl_uint dims, const size_t *global, const size_t *local)
 {
     if (c->be->failed)
         return;
-    size_t rounded[3];
+    if (dims < 1 || dims > 2) {
+        backend_fail(c->be, "%s: %u-dimensional launch (heft's kernels use 1 or 2)",
+                     kernel_names[c->id], dims);
+        return;
+    }
+    size_t rounded[2] = { 1, 1 }, step[2] = { 1, 1 };
     for (cl_uint d = 0; d < dims; d++) {
         if (global[d] == 0)
             return;
         rounded[d] = (global[d] + local[d] - 1) / local[d] * local[d];
     }
-    struct opencl_impl *cl = opencl_impl_of(c->be);
-    cl_int rc = clEnqueueNDRangeKernel(cl->queue, cl->kernels[c->id], dims, NULL, rounded,
-                                       local, 0, NULL, NULL);
-    if (rc != CL_SUCCESS)
-        backend_fail(c->be, "clEnqueueNDRangeKernel(%s): %s (%d)", kernel_names[c->id],
-                     cl_error_name(rc), rc);
+    /* A grid larger than the per-launch limits (opencl_internal.h) goes as
+     * several launches, each a whole number of work-groups at a global
+     * offset. Items are independent across groups, so the parts compute
+     * exactly what one launch would; the in-order queue runs them in turn. */
+    const struct opencl_impl *cl = opencl_impl_of(c->be);
+    step[0] = cl->launch_items0 / local[0] * local[0];
+    if (step[0] < local[0])
+        step[0] = local[0];
+    if (dims > 1)
+        step[1] = (cl->launch_groups1 ? cl->launch_groups1 : 1) * local[1];
+    for (size_t o1 = 0; o1 < rounded[1]; o1 += step[1])
+        for (size_t o0 = 0; o0 < rounded[0]; o0 += step[0]) {
+            size_t off[2] = { o0, o1 };
+            size_t size[2] = { rounded[0] - o0 < step[0] ? rounded[0] - o0 : step[0],
+                               rounded[1] - o1 < step[1] ? rounded[1] - o1 : step[1] };
+            cl_int rc = enqueue_part(c, dims, off, size, local);
+            if (rc != CL_SUCCESS) {
+                char hint[320];
+                opencl_memory_hint(c->be, rc, hint, sizeof hint);
+                backend_fail(c->be,
+                             "clEnqueueNDRangeKernel(%s, %zu x %zu items at %zu, %zu of a "
+                             "%zu x %zu grid): %s (%d)%s",
+                             kernel_names[c->id], size[0], size[1], o0, o1, rounded[0],
+                             rounded[1], cl_error_name(rc), rc, hint);
+                return;
+            }
+        }
 }
 
 static size_t min_size(size_t a, size_t b)

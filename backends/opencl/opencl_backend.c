@@ -14,6 +14,15 @@
  * adding parallelism on any device we know. */
 enum { MAX_PARTIALS = 1024 };
 
+/* Default per-launch and per-GEMM limits (opencl_internal.h says why each
+ * exists). 2^30 items per launch is far past what a launch needs to fill any
+ * device; 65535 groups is CUDA's grid limit along y; 2^30 elements per
+ * CLBlast operand keeps CLBlast's int indices, and the padded copies it makes
+ * of an operand, clear of 2^31. */
+#define DEFAULT_LAUNCH_ITEMS0 ((size_t)1 << 30)
+#define DEFAULT_LAUNCH_GROUPS1 ((size_t)65535)
+#define DEFAULT_GEMM_VIEW_ELEMENTS ((size_t)1 << 30)
+
 void opencl_destroy(struct backend *be)
 {
     if (!be)
@@ -70,6 +79,11 @@ static int open_device(struct backend *be, int index, struct herr *err)
     size_t sizes[3] = { 1, 1, 1 };
     clGetDeviceInfo(cl->device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof sizes, sizes, NULL);
     memcpy(cl->max_item_sizes, sizes, sizeof sizes);
+    cl_uint align_bits = 0;
+    clGetDeviceInfo(cl->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits,
+                    NULL);
+    /* in bytes, at least one float; 4096 bytes if the device does not say */
+    cl->base_align = align_bits >= 32 ? align_bits / 8 : 4096;
 
     char platform[96], device[96], driver[48];
     cl_platform_string(cl->platform, CL_PLATFORM_NAME, platform, sizeof platform);
@@ -128,6 +142,9 @@ struct backend *opencl_backend_create(const struct backend_options *opts, struct
     be->ops = &opencl_backend_ops;
     be->name = "opencl";
     be->impl = cl;
+    cl->launch_items0 = DEFAULT_LAUNCH_ITEMS0;
+    cl->launch_groups1 = DEFAULT_LAUNCH_GROUPS1;
+    cl->gemm_view_elements = DEFAULT_GEMM_VIEW_ELEMENTS;
     if (open_device(be, opts ? opts->device : 0, err) != 0 ||
         open_runtime(be, opts ? opts->cache_dir : NULL, err) != 0) {
         opencl_destroy(be);
@@ -148,5 +165,32 @@ int opencl_backend_setup_info(const struct backend *be, struct opencl_setup_info
     if (!be || be->ops != &opencl_backend_ops)
         return -1;
     *info = ((const struct opencl_impl *)be->impl)->setup;
+    return 0;
+}
+
+int opencl_backend_set_limits(struct backend *be, const struct opencl_limits *limits)
+{
+    if (!be || be->ops != &opencl_backend_ops)
+        return -1;
+    struct opencl_impl *cl = opencl_impl_of(be);
+    /* a view starts up to one aligned block before its operand: leave room */
+    if (limits->launch_items0 < 1 || limits->launch_groups1 < 1 ||
+        limits->gemm_view_elements < 4 * (cl->base_align / sizeof(float)))
+        return -1;
+    cl->launch_items0 = limits->launch_items0;
+    cl->launch_groups1 = limits->launch_groups1;
+    cl->gemm_view_elements = limits->gemm_view_elements;
+    return 0;
+}
+
+int opencl_backend_limits(const struct backend *be, struct opencl_limits *limits)
+{
+    if (!be || be->ops != &opencl_backend_ops)
+        return -1;
+    const struct opencl_impl *cl = be->impl;
+    limits->launch_items0 = cl->launch_items0;
+    limits->launch_groups1 = cl->launch_groups1;
+    limits->gemm_view_elements = cl->gemm_view_elements;
+    limits->max_alloc_bytes = cl->max_alloc;
     return 0;
 }

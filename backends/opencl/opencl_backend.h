@@ -65,4 +65,19 @@ struct opencl_setup_info {
 /* Fills info for a backend made by opencl_backend_create; -1 for any other. */
 int opencl_backend_setup_info(const struct backend *be, struct opencl_setup_info *info);
 
+/* Sizes past which the backend cuts work into pieces (why each exists:
+ * backends/opencl/opencl_internal.h). The defaults are met only by very
+ * large tensors; tests make them small so that the cutting code runs, and
+ * must give the same results, on inputs of a few thousand elements. */
+struct opencl_limits {
+    size_t launch_items0;      /* work-items along dimension 0 per kernel launch */
+    size_t launch_groups1;     /* work-groups along dimension 1 per kernel launch */
+    size_t gemm_view_elements; /* elements one CLBlast operand may span */
+    uint64_t max_alloc_bytes;  /* read only: CL_DEVICE_MAX_MEM_ALLOC_SIZE */
+};
+/* -1 for a backend that is not OpenCL's, or limits too small to work with
+ * (launch limits of 0, a GEMM view shorter than four aligned blocks). */
+int opencl_backend_set_limits(struct backend *be, const struct opencl_limits *limits);
+int opencl_backend_limits(const struct backend *be, struct opencl_limits *limits);
+
 #endif

@@ -44,6 +44,21 @@ struct opencl_impl {
     /* device limits */
     cl_ulong global_mem, max_alloc, local_mem;
     size_t max_item_sizes[3];
+    size_t base_align; /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: sub-buffer origins */
+
+    /* heft's own limits (defaults in opencl_backend.c; tests shrink them
+     * through opencl_backend_set_limits so the split paths run on small
+     * inputs):
+     *  - launch_items0: work-items along dimension 0 per kernel launch, and
+     *    launch_groups1: work-groups along dimension 1. A larger grid is cut
+     *    into several launches with global offsets (kcall_run): a device with
+     *    a 32-bit size_t cannot express a grid past 2^32 items, and CUDA-based
+     *    drivers allow at most 65535 groups along dimensions 1 and 2.
+     *  - gemm_view_elements: CLBlast passes buffer offsets and computes
+     *    indices as int inside its kernels, so no operand of one CLBlast call
+     *    may reach past this many elements from the cl_mem it is given
+     *    (opencl_gemm.c: sub-buffer views and split products). */
+    size_t launch_items0, launch_groups1, gemm_view_elements;
 
     size_t allocated; /* bytes currently allocated through this backend */
 
@@ -60,6 +75,16 @@ static inline struct opencl_impl *opencl_impl_of(struct backend *be)
 {
     return (struct opencl_impl *)be->impl;
 }
+
+/* "1.50 GiB"-style size for messages. */
+void opencl_format_bytes(char *out, size_t size, double bytes);
+
+/* For an OpenCL error that means the device ran out of memory while backing
+ * buffers (CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES; many drivers
+ * allocate on first use, so it can surface at any enqueue): a sentence for
+ * the message saying how much heft has allocated of what and what to do;
+ * "" for any other error. */
+void opencl_memory_hint(struct backend *be, cl_int rc, char *out, size_t cap);
 
 /* Name of a kernel as in the .cl source. */
 const char *opencl_kernel_name(enum opencl_kernel_id id);

@@ -6,8 +6,7 @@
 
 #include "backends/opencl/opencl_internal.h"
 
-/* "1.50 GiB"-style size for messages. */
-static void format_bytes(char *out, size_t size, double bytes)
+void opencl_format_bytes(char *out, size_t size, double bytes)
 {
     static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
     int u = 0;
@@ -18,45 +17,81 @@ static void format_bytes(char *out, size_t size, double bytes)
     snprintf(out, size, u ? "%.2f %s" : "%.0f %s", bytes, units[u]);
 }
 
+void opencl_memory_hint(struct backend *be, cl_int rc, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (rc != CL_MEM_OBJECT_ALLOCATION_FAILURE && rc != CL_OUT_OF_RESOURCES)
+        return;
+    struct opencl_impl *cl = opencl_impl_of(be);
+    char used[32], global[32];
+    opencl_format_bytes(used, sizeof used, (double)cl->allocated);
+    opencl_format_bytes(global, sizeof global, (double)cl->global_mem);
+    snprintf(out, cap,
+             "; the device could not back its buffers (heft holds %s of %s global memory): "
+             "fewer elements per rank (ZeRO, more ranks), fewer activations (--recompute, a "
+             "smaller --batch)",
+             used, global);
+}
+
+/* Many drivers (NVIDIA's among them) reserve device memory only when a
+ * buffer is first used, so an allocation the device cannot hold "succeeds"
+ * and fails later inside some kernel, far from its cause. Writing one
+ * element now, and waiting for it, makes the driver back the buffer here,
+ * where the error can name it and its size. */
+static cl_int back_now(struct opencl_impl *cl, cl_mem mem)
+{
+    const cl_uint zero = 0;
+    return clEnqueueWriteBuffer(cl->queue, mem, CL_TRUE, 0, sizeof zero, &zero, 0, NULL, NULL);
+}
+
 struct dev_buffer *opencl_alloc(struct backend *be, size_t bytes)
 {
     if (be->failed)
         return NULL;
     struct opencl_impl *cl = opencl_impl_of(be);
     char asked[32], global[32], limit[32], used[32];
-    format_bytes(asked, sizeof asked, (double)bytes);
-    format_bytes(global, sizeof global, (double)cl->global_mem);
-    format_bytes(limit, sizeof limit, (double)cl->max_alloc);
-    format_bytes(used, sizeof used, (double)cl->allocated);
-    /* OpenCL allocates lazily on many drivers, so clCreateBuffer may succeed
-     * for memory the device cannot hold and fail later inside a kernel.
-     * Checking against the device's limits here gives the clear error at the
-     * allocation that caused it. */
+    opencl_format_bytes(asked, sizeof asked, (double)bytes);
+    opencl_format_bytes(global, sizeof global, (double)cl->global_mem);
+    opencl_format_bytes(limit, sizeof limit, (double)cl->max_alloc);
+    opencl_format_bytes(used, sizeof used, (double)cl->allocated);
+    /* One cl_mem per heft buffer (see docs/ARCHITECTURE.md, "Buffers past
+     * 4 GiB"): a request past the device's largest single allocation is
+     * refused here, with what would make it fit, rather than by
+     * clCreateBuffer's bare CL_INVALID_BUFFER_SIZE. */
     if (bytes > cl->max_alloc) {
         backend_fail(be,
-                     "alloc of %s (%zu bytes): more than the device's largest single "
-                     "allocation (CL_DEVICE_MAX_MEM_ALLOC_SIZE %s; global memory %s)",
+                     "a buffer of %s (%zu bytes) is more than this device's largest single "
+                     "allocation, CL_DEVICE_MAX_MEM_ALLOC_SIZE = %s (global memory %s). Make "
+                     "the largest buffer smaller: shard the model states over more ranks "
+                     "(ZeRO), keep fewer activations (--recompute, a smaller --batch), or use "
+                     "a device with a larger limit",
                      asked, bytes, limit, global);
         return NULL;
     }
     if (bytes > cl->global_mem - cl->allocated) {
         backend_fail(be,
-                     "alloc of %s (%zu bytes): out of device memory (global memory %s, "
+                     "a buffer of %s (%zu bytes): out of device memory (global memory %s, "
                      "%s already allocated by heft)",
                      asked, bytes, global, used);
         return NULL;
     }
     struct dev_buffer *buf = malloc(sizeof *buf);
     if (!buf) {
-        backend_fail(be, "alloc of %s: out of host memory for the buffer record", asked);
+        backend_fail(be, "a buffer of %s: out of host memory for the buffer record", asked);
         return NULL;
     }
     cl_int rc;
     buf->mem = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL, &rc);
+    if (rc == CL_SUCCESS && bytes >= sizeof(cl_uint)) {
+        rc = back_now(cl, buf->mem);
+        if (rc != CL_SUCCESS)
+            clReleaseMemObject(buf->mem);
+    }
     if (rc != CL_SUCCESS) {
         free(buf);
-        backend_fail(be, "clCreateBuffer(%s, %zu bytes; global memory %s, %s in use): %s (%d)",
-                     asked, bytes, global, used, cl_error_name(rc), rc);
+        backend_fail(be, "a buffer of %s (%zu bytes) could not be allocated: %s (%d) (global "
+                         "memory %s, %s already allocated by heft)",
+                     asked, bytes, cl_error_name(rc), rc, global, used);
         return NULL;
     }
     buf->bytes = bytes;
@@ -98,10 +133,13 @@ static void transfer(struct backend *be, int write, dptr p, void *host, size_t b
                                              NULL, NULL)
                       : clEnqueueReadBuffer(cl->queue, p.buf->mem, CL_TRUE, at, bytes, host, 0,
                                             NULL, NULL);
-    if (rc != CL_SUCCESS)
-        backend_fail(be, "%s(%s of %zu bytes): %s (%d)",
-                     write ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer", op, bytes,
-                     cl_error_name(rc), rc);
+    if (rc != CL_SUCCESS) {
+        char hint[320];
+        opencl_memory_hint(be, rc, hint, sizeof hint);
+        backend_fail(be, "%s(%s of %zu bytes at element %zu): %s (%d)%s",
+                     write ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer", op, bytes, p.off,
+                     cl_error_name(rc), rc, hint);
+    }
 }
 
 void opencl_upload(struct backend *be, dptr dst, const void *src, size_t bytes)
@@ -138,9 +176,12 @@ void opencl_copy(struct backend *be, dptr dst, dptr src, size_t n)
     cl_int rc = clEnqueueCopyBuffer(cl->queue, src.buf->mem, dst.buf->mem,
                                     src.off * sizeof(float), dst.off * sizeof(float),
                                     n * sizeof(float), 0, NULL, NULL);
-    if (rc != CL_SUCCESS)
-        backend_fail(be, "clEnqueueCopyBuffer(copy of %zu elements): %s (%d)", n,
-                     cl_error_name(rc), rc);
+    if (rc != CL_SUCCESS) {
+        char hint[320];
+        opencl_memory_hint(be, rc, hint, sizeof hint);
+        backend_fail(be, "clEnqueueCopyBuffer(copy of %zu elements): %s (%d)%s", n,
+                     cl_error_name(rc), rc, hint);
+    }
 }
 
 void opencl_finish(struct backend *be)

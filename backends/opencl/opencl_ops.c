@@ -2,11 +2,27 @@
  * or two kernel launches each. The math lives in the .cl files in kernels/; this file
  * decides grids and work-group sizes. Every op returns at once when the
  * backend has already failed (sticky errors). */
+#include <limits.h>
 #include <stdlib.h>
 
 #include "backends/opencl/opencl_internal.h"
 
 #define CHECK(op, arg, p, n) opencl_check_range(be, op, arg, p, n)
+
+/* Kernels take row counts such as B*T as int (a position is an int in the
+ * token links); products are formed in size_t, so one past INT_MAX is
+ * refused here instead of wrapping. */
+static int int_count(struct backend *be, const char *op, const char *what, size_t v)
+{
+    if (be->failed)
+        return -1;
+    if (v > (size_t)INT_MAX) {
+        backend_fail(be, "%s: %s = %zu is more than the kernels' int row count (%d)", op, what,
+                     v, INT_MAX);
+        return -1;
+    }
+    return 0;
+}
 
 /* 1-D launch over n independent items. */
 static void run_linear(struct kcall *c, size_t n)
@@ -89,7 +105,8 @@ static void opencl_encoder_forward(struct backend *be, dptr out, dptr tokens, dp
 {
     const size_t BT = (size_t)B * T;
     /* wte's row count (V) is not an argument: only its start can be checked. */
-    if (CHECK("encoder_forward", "out", out, BT * C) ||
+    if (int_count(be, "encoder_forward", "B*T", BT) ||
+        CHECK("encoder_forward", "out", out, BT * C) ||
         CHECK("encoder_forward", "tokens", tokens, BT) ||
         CHECK("encoder_forward", "wte", wte, C) ||
         CHECK("encoder_forward", "wpe", wpe, (size_t)T * C))
@@ -153,7 +170,8 @@ static void opencl_encoder_backward(struct backend *be, dptr dwte, dptr dwpe, dp
                                     dptr tokens, int B, int T, int C)
 {
     const size_t BT = (size_t)B * T;
-    if (CHECK("encoder_backward", "dwte", dwte, C) ||
+    if (int_count(be, "encoder_backward", "B*T", BT) ||
+        CHECK("encoder_backward", "dwte", dwte, C) ||
         CHECK("encoder_backward", "dwpe", dwpe, (size_t)T * C) ||
         CHECK("encoder_backward", "dout", dout, BT * C) ||
         CHECK("encoder_backward", "tokens", tokens, BT) || BT == 0)
@@ -261,7 +279,7 @@ static void opencl_softmax_causal_forward(struct backend *be, dptr att, dptr pre
     struct kcall c = kcall_begin(be, KERNEL_softmax_causal_forward);
     kcall_tensor(&c, att);
     kcall_tensor(&c, pre);
-    kcall_int(&c, (int)rows);
+    kcall_ulong(&c, rows);
     kcall_int(&c, T);
     run_rows(&c, rows, T);
 }
@@ -278,7 +296,7 @@ static void opencl_softmax_causal_backward(struct backend *be, dptr dpre, dptr d
     kcall_tensor(&c, dpre);
     kcall_tensor(&c, datt);
     kcall_tensor(&c, att);
-    kcall_int(&c, (int)rows);
+    kcall_ulong(&c, rows);
     kcall_int(&c, T);
     run_rows(&c, rows, T);
 }
@@ -384,7 +402,7 @@ static void rope(struct backend *be, const char *op, dptr x, dptr freqs, int B, 
                  int hs, int ld, float dir)
 {
     const size_t rows = (size_t)B * T;
-    if (be->failed)
+    if (int_count(be, op, "B*T", rows))
         return;
     if (hs <= 0 || hs % 2 != 0 || nh < 0 || (size_t)nh * hs > (size_t)ld) {
         backend_fail(be, "%s: heads must be even and fit their rows: nh=%d hs=%d ld=%d", op, nh,

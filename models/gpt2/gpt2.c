@@ -42,7 +42,7 @@ size_t gpt2_activation_floats(const struct gpt2_config *cfg, int B, int T)
 {
     struct decoder_spec s;
     gpt2_spec(cfg, &s);
-    return decoder_activation_floats(&s, B, T);
+    return decoder_activation_floats(&s, B, T, NULL);
 }
 
 double gpt2_flops_per_step(const struct gpt2_config *cfg, int B, int T)
@@ -64,7 +64,7 @@ int gpt2_create(struct gpt2 **out, struct backend *be, const struct gpt2_config 
     m->cfg = *cfg;
     struct decoder_spec s;
     gpt2_spec(cfg, &s);
-    if (decoder_create(&m->d, be, &s, B, T, err)) {
+    if (decoder_create(&m->d, be, &s, B, T, NULL, err)) {
         free(m);
         return -1;
     }

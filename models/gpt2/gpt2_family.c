@@ -85,9 +85,12 @@ static int fields(const struct model_config *cfg, struct model_field f[MODEL_MAX
 
 static size_t num_params(const struct model_config *cfg) { return gpt2_num_params(ccfg_of(cfg)); }
 
-static size_t activation_floats(const struct model_config *cfg, int B, int T)
+static size_t activation_floats(const struct model_config *cfg, int B, int T,
+                                const struct model_memory *mem)
 {
-    return gpt2_activation_floats(ccfg_of(cfg), B, T);
+    struct decoder_spec s;
+    gpt2_spec(ccfg_of(cfg), &s);
+    return decoder_activation_floats(&s, B, T, mem);
 }
 
 static double flops_per_step(const struct model_config *cfg, int B, int T)
@@ -144,12 +147,12 @@ static void spec(const struct model_config *cfg, struct decoder_spec *out)
 }
 
 static int create(struct model *m, struct backend *be, const struct model_config *cfg, int B,
-                  int T, struct herr *err)
+                  int T, const struct model_memory *mem, struct herr *err)
 {
     struct decoder_spec s;
     gpt2_spec(ccfg_of(cfg), &s);
     struct decoder *d;
-    if (decoder_create(&d, be, &s, B, T, err))
+    if (decoder_create(&d, be, &s, B, T, mem, err))
         return -1;
     struct param_span spans[GPT2_NUM_TENSORS];
     gpt2_config_spans(ccfg_of(cfg), spans);

@@ -137,11 +137,12 @@ static int fields(const struct model_config *cfg, struct model_field f[MODEL_MAX
 
 static size_t num_params(const struct model_config *cfg) { return llama_num_params(ccfg_of(cfg)); }
 
-static size_t activation_floats(const struct model_config *cfg, int B, int T)
+static size_t activation_floats(const struct model_config *cfg, int B, int T,
+                                const struct model_memory *mem)
 {
     struct decoder_spec s;
     llama_spec(ccfg_of(cfg), &s);
-    return decoder_activation_floats(&s, B, T);
+    return decoder_activation_floats(&s, B, T, mem);
 }
 
 static double flops_per_step(const struct model_config *cfg, int B, int T)
@@ -244,12 +245,12 @@ static void spec(const struct model_config *cfg, struct decoder_spec *out)
 }
 
 static int create(struct model *m, struct backend *be, const struct model_config *cfg, int B,
-                  int T, struct herr *err)
+                  int T, const struct model_memory *mem, struct herr *err)
 {
     struct decoder_spec s;
     llama_spec(ccfg_of(cfg), &s);
     struct decoder *d;
-    if (decoder_create(&d, be, &s, B, T, err))
+    if (decoder_create(&d, be, &s, B, T, mem, err))
         return -1;
     struct param_span spans[LLAMA_NUM_TENSORS];
     int n = llama_config_spans(ccfg_of(cfg), spans);

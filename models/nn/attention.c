@@ -48,23 +48,45 @@ static void grid_gemm(struct backend *be, const struct nn_attention *at, int ta,
                   beta, dptr_at(c, pc.base), ldc, &grid);
 }
 
+/* Rows [b0, b0 + n) of the batch as an attention of their own. */
+static struct nn_attention rows_of(const struct nn_attention *a, int n)
+{
+    struct nn_attention r = *a;
+    r.B = n;
+    return r;
+}
+
+/* att = softmax_causal(scale * q k^T) per (b, h) of the rows of `a` */
+static void probabilities(struct backend *be, const struct nn_attention *a, dptr qkv, dptr att)
+{
+    const int T = a->T, hs = a->hs, G = a->NH / a->KVH;
+    const int QKV = a->NH * hs + 2 * a->KVH * hs;
+    const float scale = 1.0f / sqrtf((float)hs);
+    for (int g = 0; g < G; g++)
+        grid_gemm(be, a, 0, 1, T, T, hs, scale, qkv, Q, QKV, qkv, K, QKV, 0.0f, att, SCORES, T,
+                  g);
+    be->ops->softmax_causal_forward(be, att, att, a->B * a->NH, T);
+}
+
 void nn_attention_forward(struct backend *be, const struct nn_attention *a, dptr qkv, dptr att,
                           dptr y)
 {
     const int T = a->T, hs = a->hs, G = a->NH / a->KVH;
     const int C = a->NH * hs, QKV = C + 2 * a->KVH * hs;
-    const float scale = 1.0f / sqrtf((float)hs);
     /* q, k = rope(q), rope(k): the query and key heads are adjacent in a row */
     if (nn_has(a->freqs))
         be->ops->rope_forward(be, qkv, a->freqs, a->B, T, a->NH + a->KVH, hs, QKV);
-    /* att = softmax_causal(scale * q k^T) per (b, h) */
-    for (int g = 0; g < G; g++)
-        grid_gemm(be, a, 0, 1, T, T, hs, scale, qkv, Q, QKV, qkv, K, QKV, 0.0f, att, SCORES, T,
-                  g);
-    be->ops->softmax_causal_forward(be, att, att, a->B * a->NH, T);
-    /* y = att v */
-    for (int g = 0; g < G; g++)
-        grid_gemm(be, a, 0, 0, T, hs, T, 1.0f, att, SCORES, T, qkv, V, QKV, 0.0f, y, Y, C, g);
+    const int step = a->recompute ? a->chunk : a->B;
+    for (int b0 = 0; b0 < a->B; b0 += step) {
+        const int n = a->B - b0 < step ? a->B - b0 : step;
+        const struct nn_attention r = rows_of(a, n);
+        dptr q = dptr_at(qkv, (size_t)b0 * T * QKV), yr = dptr_at(y, (size_t)b0 * T * C);
+        dptr p = a->recompute ? att : dptr_at(att, (size_t)b0 * a->NH * T * T);
+        probabilities(be, &r, q, p);
+        /* y = att v */
+        for (int g = 0; g < G; g++)
+            grid_gemm(be, &r, 0, 0, T, hs, T, 1.0f, p, SCORES, T, q, V, QKV, 0.0f, yr, Y, C, g);
+    }
 }
 
 void nn_attention_backward(struct backend *be, const struct nn_attention *a, dptr dqkv,
@@ -73,20 +95,31 @@ void nn_attention_backward(struct backend *be, const struct nn_attention *a, dpt
     const int T = a->T, hs = a->hs, G = a->NH / a->KVH;
     const int C = a->NH * hs, QKV = C + 2 * a->KVH * hs;
     const float scale = 1.0f / sqrtf((float)hs);
-    /* y = att v: d att = dy v^T, d v = sum over the group of att^T dy */
-    for (int g = 0; g < G; g++) {
-        grid_gemm(be, a, 0, 1, T, T, hs, 1.0f, dy, Y, C, qkv, V, QKV, 0.0f, datt, SCORES, T, g);
-        grid_gemm(be, a, 1, 0, T, hs, T, 1.0f, att, SCORES, T, dy, Y, C, g ? 1.0f : 0.0f, dqkv,
-                  V, QKV, g);
-    }
-    /* att = softmax_causal(pre) */
-    be->ops->softmax_causal_backward(be, datt, datt, att, a->B * a->NH, T);
-    /* pre = scale q k^T: d q = scale d pre k, d k = sum over the group of scale d pre^T q */
-    for (int g = 0; g < G; g++) {
-        grid_gemm(be, a, 0, 0, T, hs, T, scale, datt, SCORES, T, qkv, K, QKV, 0.0f, dqkv, Q, QKV,
-                  g);
-        grid_gemm(be, a, 1, 0, T, hs, T, scale, datt, SCORES, T, qkv, Q, QKV, g ? 1.0f : 0.0f,
-                  dqkv, K, QKV, g);
+    const int step = a->recompute ? a->chunk : a->B;
+    for (int b0 = 0; b0 < a->B; b0 += step) {
+        const int n = a->B - b0 < step ? a->B - b0 : step;
+        const struct nn_attention r = rows_of(a, n);
+        const size_t rq = (size_t)b0 * T * QKV;
+        dptr q = dptr_at(qkv, rq), dq = dptr_at(dqkv, rq), dyr = dptr_at(dy, (size_t)b0 * T * C);
+        dptr p = a->recompute ? att : dptr_at(att, (size_t)b0 * a->NH * T * T);
+        if (a->recompute)
+            probabilities(be, &r, q, p);
+        /* y = att v: d att = dy v^T, d v = sum over the group of att^T dy */
+        for (int g = 0; g < G; g++) {
+            grid_gemm(be, &r, 0, 1, T, T, hs, 1.0f, dyr, Y, C, q, V, QKV, 0.0f, datt, SCORES, T,
+                      g);
+            grid_gemm(be, &r, 1, 0, T, hs, T, 1.0f, p, SCORES, T, dyr, Y, C, g ? 1.0f : 0.0f, dq,
+                      V, QKV, g);
+        }
+        /* att = softmax_causal(pre) */
+        be->ops->softmax_causal_backward(be, datt, datt, p, n * a->NH, T);
+        /* pre = scale q k^T: d q = scale d pre k, d k = sum over the group of scale d pre^T q */
+        for (int g = 0; g < G; g++) {
+            grid_gemm(be, &r, 0, 0, T, hs, T, scale, datt, SCORES, T, q, K, QKV, 0.0f, dq, Q, QKV,
+                      g);
+            grid_gemm(be, &r, 1, 0, T, hs, T, scale, datt, SCORES, T, q, Q, QKV,
+                      g ? 1.0f : 0.0f, dq, K, QKV, g);
+        }
     }
     /* q, k = rope(q), rope(k) */
     if (nn_has(a->freqs))

@@ -9,7 +9,10 @@
 #include <string.h>
 
 /* The activation arena, carved once in decoder_create. Per-layer tensors are
- * kept for the backward; backward scratch is shared by all layers. */
+ * kept for the backward; backward scratch is shared by all layers. "(L, ...)"
+ * below is (1, ...) under recompute = layer, which keeps only each layer's
+ * input (the res3 stream) and recomputes the rest; att is one chunk of rows
+ * (chunk, NH, T, T) whenever probabilities are recomputed. */
 struct decoder_acts {
     dptr encoded;              // (B, T, C)
     dptr n1;                   // (L, B, T, C)
@@ -22,7 +25,7 @@ struct decoder_acts {
     dptr n2_mean, n2_rstd;     // (L, B, T)
     dptr fch;                  // (L, B, T, H) H = F (GELU) or 2F (SwiGLU: gate | up)
     dptr fchg;                 // (L, B, T, F)
-    dptr res3;                 // (L, B, T, C)
+    dptr res3;                 // (L, B, T, C) always: the layers' outputs
     dptr nf;                   // (B, T, C)
     dptr nf_mean, nf_rstd;     // (B, T)
     dptr logits;               // (B, T, Vp) then their gradient in place
@@ -33,7 +36,7 @@ struct decoder_acts {
     dptr dbig;                 // (B, T, H)
     dptr dsmall;               // (B, T, C)
     dptr dqkv;                 // (B, T, QKV)
-    dptr datt;                 // (B, NH, T, T)
+    dptr datt;                 // (B, NH, T, T), or (chunk, NH, T, T) recomputing
     dptr dact;                 // (B, T, F) SwiGLU only (GELU works in place in dbig)
     dptr freqs;                // (T, hs/2, 2) rotary table, rope only
     dptr tokens, targets;      // (B, T) int32
@@ -44,6 +47,9 @@ struct decoder {
     struct backend *be;
     struct decoder_spec s;
     int B, T;
+    struct model_memory mem;
+    enum model_recompute rc; /* mem.recompute */
+    int chunk; /* rows per attention pass when probabilities are recomputed */
     dptr params, grads; // (P)
     dptr arena;
     struct decoder_acts a;
@@ -66,19 +72,37 @@ static size_t hidden_of(const struct decoder_spec *s)
  * both the size computation and the carving). */
 enum { NUM_ACTS = 28 };
 
-static void act_sizes(const struct decoder_spec *c, int B, int T, size_t s[NUM_ACTS])
+/* NULL memory settings: keep everything */
+static const struct model_memory keep_all = { MODEL_RECOMPUTE_NONE, 0 };
+
+int decoder_attention_chunk(const struct decoder_spec *s, int B, int T,
+                            const struct model_memory *mem)
 {
-    size_t L = (size_t)c->L, C = (size_t)c->C, NH = (size_t)c->NH, F = (size_t)c->F;
+    size_t per_row = (size_t)s->NH * T * T, budget = (size_t)1 << 24; /* floats: 64 MiB */
+    size_t rows = mem && mem->attn_chunk > 0 ? (size_t)mem->attn_chunk : budget / per_row;
+    return rows < 1 ? 1 : rows > (size_t)B ? B : (int)rows;
+}
+
+static void act_sizes(const struct decoder_spec *c, int B, int T, const struct model_memory *mem,
+                      size_t s[NUM_ACTS])
+{
+    const enum model_recompute rc = (mem ? mem : &keep_all)->recompute;
+    /* per-layer workspace: every layer's, or one layer's under recompute = layer */
+    size_t L = rc == MODEL_RECOMPUTE_LAYER ? 1 : (size_t)c->L;
+    size_t C = (size_t)c->C, NH = (size_t)c->NH, F = (size_t)c->F;
     size_t BT = (size_t)B * (size_t)T, Vp = (size_t)c->Vp, TT = (size_t)T * (size_t)T;
     size_t QKV = qkv_width(c), H = hidden_of(c);
     int ln = c->norm.kind == NN_LAYERNORM, swiglu = c->act == NN_SWIGLU;
+    size_t att_rows = rc == MODEL_RECOMPUTE_NONE ? (size_t)c->L * B
+                                                 : (size_t)decoder_attention_chunk(c, B, T, mem);
+    size_t datt_rows = rc == MODEL_RECOMPUTE_NONE ? (size_t)B : att_rows;
     size_t k = 0;
     s[k++] = BT * C;              // encoded
     s[k++] = L * BT * C;          // n1
     s[k++] = ln ? L * BT : 0;     // n1_mean
     s[k++] = L * BT;              // n1_rstd
     s[k++] = L * BT * QKV;        // qkv
-    s[k++] = L * B * NH * TT;     // att
+    s[k++] = att_rows * NH * TT;  // att
     s[k++] = L * BT * C;          // atty
     s[k++] = L * BT * C;          // res2
     s[k++] = L * BT * C;          // n2
@@ -86,7 +110,7 @@ static void act_sizes(const struct decoder_spec *c, int B, int T, size_t s[NUM_A
     s[k++] = L * BT;              // n2_rstd
     s[k++] = L * BT * H;          // fch
     s[k++] = L * BT * F;          // fchg
-    s[k++] = L * BT * C;          // res3
+    s[k++] = (size_t)c->L * BT * C; // res3
     s[k++] = BT * C;              // nf
     s[k++] = ln ? BT : 0;         // nf_mean
     s[k++] = BT;                  // nf_rstd
@@ -98,7 +122,7 @@ static void act_sizes(const struct decoder_spec *c, int B, int T, size_t s[NUM_A
     s[k++] = BT * H;              // dbig
     s[k++] = BT * C;              // dsmall
     s[k++] = BT * QKV;            // dqkv
-    s[k++] = B * NH * TT;         // datt
+    s[k++] = datt_rows * NH * TT; // datt
     s[k++] = swiglu ? BT * F : 0; // dact
     s[k++] = c->rope ? (size_t)T * (size_t)hs_of(c) : 0; // freqs
 }
@@ -106,10 +130,11 @@ static void act_sizes(const struct decoder_spec *c, int B, int T, size_t s[NUM_A
 /* tokens, targets and row_scale follow the float tensors */
 static size_t io_floats(int B, int T) { return 2 * (size_t)B * T + (size_t)B; }
 
-size_t decoder_activation_floats(const struct decoder_spec *s, int B, int T)
+size_t decoder_activation_floats(const struct decoder_spec *s, int B, int T,
+                                 const struct model_memory *mem)
 {
     size_t sz[NUM_ACTS], n = io_floats(B, T);
-    act_sizes(s, B, T, sz);
+    act_sizes(s, B, T, mem, sz);
     for (int i = 0; i < NUM_ACTS; i++)
         n += sz[i];
     return n;
@@ -130,7 +155,7 @@ double decoder_flops_per_step(const struct decoder_spec *s, int B, int T)
 static void carve(struct decoder *d)
 {
     size_t s[NUM_ACTS];
-    act_sizes(&d->s, d->B, d->T, s);
+    act_sizes(&d->s, d->B, d->T, &d->mem, s);
     struct decoder_acts *a = &d->a;
     dptr *slots[NUM_ACTS] = {
         &a->encoded, &a->n1, &a->n1_mean, &a->n1_rstd, &a->qkv, &a->att, &a->atty, &a->res2,
@@ -152,7 +177,7 @@ static void carve(struct decoder *d)
 }
 
 int decoder_create(struct decoder **out, struct backend *be, const struct decoder_spec *s, int B,
-                   int T, struct herr *err)
+                   int T, const struct model_memory *mem, struct herr *err)
 {
     *out = NULL;
     if (B < 1 || B > 1 << 20)
@@ -160,9 +185,11 @@ int decoder_create(struct decoder **out, struct backend *be, const struct decode
     if (T < 1 || T > s->maxT)
         return herr_set(err, "sequence length T=%d out of range [1, max_seq_len=%d]", T,
                         s->maxT);
-    if ((double)B * T * s->Vp > 2147483647.0 ||
+    /* The ops index past 2^31 elements (logits of B*T*Vp may), but take the
+     * row count B*T and the head rows B*NH as ints. */
+    if ((double)B * T > 2147483647.0 || (double)B * s->NH > 2147483647.0 ||
         (double)B * s->NH * T * T > 2147483647.0 * 64)
-        return herr_set(err, "B=%d x T=%d is too large for this vocabulary/head count", B, T);
+        return herr_set(err, "B=%d x T=%d is too large for this head count", B, T);
     struct decoder *d = calloc(1, sizeof *d);
     if (!d)
         return herr_set(err, "out of host memory");
@@ -170,9 +197,12 @@ int decoder_create(struct decoder **out, struct backend *be, const struct decode
     d->s = *s;
     d->B = B;
     d->T = T;
-    d->params = backend_alloc_floats(be, s->num_params);
-    d->grads = backend_alloc_floats(be, s->num_params);
-    d->arena = backend_alloc_floats(be, decoder_activation_floats(s, B, T));
+    d->mem = mem ? *mem : keep_all;
+    d->rc = d->mem.recompute;
+    d->chunk = decoder_attention_chunk(s, B, T, mem);
+    d->params = backend_alloc_named(be, s->num_params, "parameters");
+    d->grads = backend_alloc_named(be, s->num_params, "gradients");
+    d->arena = backend_alloc_named(be, decoder_activation_floats(s, B, T, mem), "activations");
     if (backend_check(be, err)) {
         decoder_destroy(d);
         return herr_wrap(err, "creating %s (%zu parameters, B=%d, T=%d): ", s->name,
@@ -305,16 +335,18 @@ static dptr at_or_none(dptr p, size_t n) { return nn_has(p) ? dptr_at(p, n) : NN
 static struct layer_acts layer_acts_at(const struct decoder *d, int l)
 {
     const struct decoder_acts *a = &d->a;
-    size_t BT = (size_t)d->B * d->T, C = (size_t)d->s.C, L = (size_t)l;
-    size_t att = L * d->B * d->s.NH * d->T * d->T;
+    size_t BT = (size_t)d->B * d->T, C = (size_t)d->s.C;
+    /* the workspace slot: the layer's own, or the one shared slot */
+    size_t L = d->rc == MODEL_RECOMPUTE_LAYER ? 0 : (size_t)l;
+    size_t att = d->rc == MODEL_RECOMPUTE_NONE ? L * d->B * d->s.NH * d->T * d->T : 0;
     struct layer_acts x = {
-        l == 0 ? a->encoded : dptr_at(a->res3, (L - 1) * BT * C),
+        l == 0 ? a->encoded : dptr_at(a->res3, ((size_t)l - 1) * BT * C),
         dptr_at(a->n1, L * BT * C), at_or_none(a->n1_mean, L * BT), dptr_at(a->n1_rstd, L * BT),
         dptr_at(a->qkv, L * BT * qkv_width(&d->s)), dptr_at(a->att, att),
         dptr_at(a->atty, L * BT * C), dptr_at(a->res2, L * BT * C), dptr_at(a->n2, L * BT * C),
         at_or_none(a->n2_mean, L * BT), dptr_at(a->n2_rstd, L * BT),
         dptr_at(a->fch, L * BT * hidden_of(&d->s)), dptr_at(a->fchg, L * BT * d->s.F),
-        dptr_at(a->res3, L * BT * C),
+        dptr_at(a->res3, (size_t)l * BT * C),
     };
     return x;
 }
@@ -322,7 +354,8 @@ static struct layer_acts layer_acts_at(const struct decoder *d, int l)
 static struct nn_attention attention_of(const struct decoder *d)
 {
     struct nn_attention at = { d->B, d->T, d->s.NH, d->s.KVH, hs_of(&d->s),
-                               d->s.rope ? d->a.freqs : NN_NONE };
+                               d->s.rope ? d->a.freqs : NN_NONE, d->rc != MODEL_RECOMPUTE_NONE,
+                               d->chunk };
     return at;
 }
 
@@ -350,17 +383,39 @@ static int check_ids(const struct decoder *d, const int32_t *inputs, const int32
     return 0;
 }
 
+/* One layer: from its input (the residual stream) to its output res3, keeping
+ * what its backward needs in its workspace. The backward calls it again under
+ * recompute = layer: same ops on the same inputs, so the same values. */
+static void layer_forward(struct decoder *d, int l)
+{
+    struct backend *be = d->be;
+    const struct backend_ops *op = be->ops;
+    const int BT = d->B * d->T, C = d->s.C, QKV = (int)qkv_width(&d->s);
+    const struct nn_norm *norm = &d->s.norm;
+    const struct nn_attention at = attention_of(d);
+    const struct nn_mlp mlp = mlp_of(d);
+    struct layer_weights w = layer_weights_at(d, d->params, l);
+    struct layer_acts x = layer_acts_at(d, l);
+    nn_norm_forward(be, norm, x.n1, x.n1_mean, x.n1_rstd, x.residual, w.n1w, w.n1b, BT, C);
+    nn_linear_forward(be, x.qkv, x.n1, w.qkvw, w.qkvb, BT, C, QKV, 0.0f);
+    nn_attention_forward(be, &at, x.qkv, x.att, x.atty);
+    /* res2 = residual + atty projw^T + projb */
+    op->copy(be, x.res2, x.residual, (size_t)BT * C);
+    nn_linear_forward(be, x.res2, x.atty, w.projw, w.projb, BT, C, C, 1.0f);
+    nn_norm_forward(be, norm, x.n2, x.n2_mean, x.n2_rstd, x.res2, w.n2w, w.n2b, BT, C);
+    /* res3 = res2 + mlp(n2) */
+    op->copy(be, x.res3, x.res2, (size_t)BT * C);
+    nn_mlp_forward(be, &mlp, x.res3, x.fch, x.fchg, x.n2, w.fcw, w.fcb, w.fcprojw, w.fcprojb, BT);
+}
+
 int decoder_forward(struct decoder *d, const int32_t *inputs, const int32_t *targets,
                     struct herr *err)
 {
     struct backend *be = d->be;
     const struct backend_ops *op = be->ops;
     const int B = d->B, T = d->T, BT = B * T, C = d->s.C, L = d->s.L;
-    const int QKV = (int)qkv_width(&d->s);
     struct decoder_acts *a = &d->a;
     const struct nn_norm *norm = &d->s.norm;
-    const struct nn_attention at = attention_of(d);
-    const struct nn_mlp mlp = mlp_of(d);
     dptr p = d->params;
 
     if (check_ids(d, inputs, targets, err))
@@ -370,21 +425,8 @@ int decoder_forward(struct decoder *d, const int32_t *inputs, const int32_t *tar
 
     nn_embed_forward(be, a->encoded, a->tokens, tensor_at(d, p, DEC_WTE, 0, 0),
                      tensor_at(d, p, DEC_WPE, 0, 0), B, T, C);
-    for (int l = 0; l < L; l++) {
-        struct layer_weights w = layer_weights_at(d, p, l);
-        struct layer_acts x = layer_acts_at(d, l);
-        nn_norm_forward(be, norm, x.n1, x.n1_mean, x.n1_rstd, x.residual, w.n1w, w.n1b, BT, C);
-        nn_linear_forward(be, x.qkv, x.n1, w.qkvw, w.qkvb, BT, C, QKV, 0.0f);
-        nn_attention_forward(be, &at, x.qkv, x.att, x.atty);
-        /* res2 = residual + atty projw^T + projb */
-        op->copy(be, x.res2, x.residual, (size_t)BT * C);
-        nn_linear_forward(be, x.res2, x.atty, w.projw, w.projb, BT, C, C, 1.0f);
-        nn_norm_forward(be, norm, x.n2, x.n2_mean, x.n2_rstd, x.res2, w.n2w, w.n2b, BT, C);
-        /* res3 = res2 + mlp(n2) */
-        op->copy(be, x.res3, x.res2, (size_t)BT * C);
-        nn_mlp_forward(be, &mlp, x.res3, x.fch, x.fchg, x.n2, w.fcw, w.fcb, w.fcprojw, w.fcprojb,
-                       BT);
-    }
+    for (int l = 0; l < L; l++)
+        layer_forward(d, l);
     dptr last = dptr_at(a->res3, (size_t)(L - 1) * BT * C);
     nn_norm_forward(be, norm, a->nf, a->nf_mean, a->nf_rstd, last, tensor_at(d, p, DEC_NFW, 0, 0),
                     tensor_at(d, p, DEC_NFB, 0, 0), BT, C);
@@ -440,6 +482,8 @@ int decoder_backward(struct decoder *d, const float *row_scale, struct herr *err
 
     dptr dres = a->dresidual;
     for (int l = L - 1; l >= 0; l--) {
+        if (d->rc == MODEL_RECOMPUTE_LAYER)
+            layer_forward(d, l); /* the layer's activations, from its kept input */
         struct layer_weights w = layer_weights_at(d, p, l), dw = layer_weights_at(d, g, l);
         struct layer_acts x = layer_acts_at(d, l);
         /* res3 = res2 + mlp(n2)  (dres already holds d res3, which is also the

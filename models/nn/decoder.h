@@ -22,6 +22,7 @@
 
 #include <stdint.h>
 
+#include "models/model_config.h"
 #include "models/nn/nn.h"
 
 /* The parameter tensors a decoder may have. Per-layer tensors hold all L
@@ -47,8 +48,14 @@ struct decoder_spec {
     size_t num_params;
 };
 
-/* Floats of the activation arena for B rows of T tokens (planner and model). */
-size_t decoder_activation_floats(const struct decoder_spec *s, int B, int T);
+/* Floats of the activation arena for B rows of T tokens and a recompute mode
+ * (planner and model). */
+size_t decoder_activation_floats(const struct decoder_spec *s, int B, int T,
+                                 const struct model_memory *mem);
+/* Rows of the batch whose attention probabilities one pass holds when they
+ * are recomputed: mem's attn_chunk, or as many as fit 64 MiB; in [1, B]. */
+int decoder_attention_chunk(const struct decoder_spec *s, int B, int T,
+                            const struct model_memory *mem);
 /* FLOPs of one forward + backward: 6 * matmul parameters * tokens + causal
  * attention's 12 * L * T * C * tokens (counted over the full T x T). */
 double decoder_flops_per_step(const struct decoder_spec *s, int B, int T);
@@ -57,7 +64,7 @@ double decoder_matmul_params(const struct decoder_spec *s);
 struct decoder;
 
 int decoder_create(struct decoder **out, struct backend *be, const struct decoder_spec *s, int B,
-                   int T, struct herr *err);
+                   int T, const struct model_memory *mem, struct herr *err);
 void decoder_destroy(struct decoder *d);
 
 dptr decoder_params(const struct decoder *d);

@@ -45,11 +45,18 @@ void nn_norm_backward(struct backend *be, const struct nn_norm *n, dptr dinp, dp
 struct nn_attention {
     int B, T, NH, KVH, hs;
     dptr freqs; /* NN_NONE: no rotary positions */
+    /* Memory: with recompute = 0 the forward keeps every row's probabilities
+     * in att (B, NH, T, T) for the backward. With recompute = 1 it works
+     * through the batch `chunk` rows at a time in att (chunk, NH, T, T),
+     * keeps nothing, and the backward recomputes each chunk's probabilities
+     * (one more Q K^T product and softmax): T x T memory no longer grows with
+     * the batch or the depth. Same ops on the same inputs: same results. */
+    int recompute, chunk;
 };
-/* att (B, NH, T, T) = probabilities (kept for backward), y (B, T, NH hs) */
+/* att: the kept probabilities or the chunk scratch (see above); y (B, T, NH hs) */
 void nn_attention_forward(struct backend *be, const struct nn_attention *a, dptr qkv, dptr att,
                           dptr y);
-/* dqkv (B, T, (NH + 2 KVH) hs) = from dy; datt (B, NH, T, T) is scratch. */
+/* dqkv (B, T, (NH + 2 KVH) hs) = from dy; datt (B or chunk, NH, T, T) is scratch. */
 void nn_attention_backward(struct backend *be, const struct nn_attention *a, dptr dqkv,
                            dptr datt, dptr dy, dptr qkv, dptr att);
 

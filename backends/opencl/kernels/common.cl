@@ -9,7 +9,22 @@
  *  - Reductions use a fixed-order tree in local memory (no atomics), so results
  *    are identical from run to run on a given device and work-group size.
  *  - Work-group sizes passed to kernels that reduce are powers of two.
+ *  - Indices into buffers are size_t/ulong: a 7B model's flat parameter
+ *    buffer has more than 2^31 elements, and an int row * cols product would
+ *    wrap long before that. Shapes (rows, columns) fit an int, their products
+ *    do not.
+ *  - The host may cut a large launch into several with a global offset
+ *    (cl_launch.c): get_global_id includes it, get_group_id does not, so a
+ *    kernel that owns one row per work-group asks group_index() for its row.
  */
+
+/* The index of this work-group along dimension 0 counted from the start of
+ * the whole grid, also when the host launched this part of it with a global
+ * offset (always a whole number of groups). */
+size_t group_index(void)
+{
+    return get_global_offset(0) / get_local_size(0) + get_group_id(0);
+}
 
 /* Sum of v over the work-group's first dimension; every item of the group must
  * call it. scratch holds get_local_size(0) floats and may be reused after the

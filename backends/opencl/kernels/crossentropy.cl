@@ -9,9 +9,9 @@ __kernel void crossentropy_forward(__global float *losses, ulong losses_off,
                                    __global const int *targets, ulong targets_off, int N, int V,
                                    int Vp, __local float *scratch)
 {
-    const int n = (int)get_group_id(0);
+    const size_t n = group_index();
     const int lid = (int)get_local_id(0), L = (int)get_local_size(0);
-    if (n >= N)
+    if (n >= (size_t)N)
         return;
     __global const float *x = logits + logits_off + (size_t)n * Vp;
 

@@ -12,9 +12,9 @@ __kernel void layernorm_forward(__global float *out, ulong out_off, __global flo
                                 __global const float *b, ulong b_off, int N, int C,
                                 __local float *scratch)
 {
-    const int n = (int)get_group_id(0);
+    const size_t n = group_index();
     const int lid = (int)get_local_id(0), L = (int)get_local_size(0);
-    if (n >= N)
+    if (n >= (size_t)N)
         return; /* whole group leaves together */
     __global const float *x = inp + inp_off + (size_t)n * C;
     __global float *y = out + out_off + (size_t)n * C;
@@ -49,9 +49,9 @@ __kernel void layernorm_backward_dinp(__global float *dinp, ulong dinp_off,
                                       __global const float *rstd, ulong rstd_off, int N, int C,
                                       __local float *scratch)
 {
-    const int n = (int)get_group_id(0);
+    const size_t n = group_index();
     const int lid = (int)get_local_id(0), L = (int)get_local_size(0);
-    if (n >= N)
+    if (n >= (size_t)N)
         return;
     const size_t row = (size_t)n * C;
     const float m = mean[mean_off + n], s = rstd[rstd_off + n];

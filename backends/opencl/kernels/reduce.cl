@@ -21,9 +21,9 @@ __kernel void col_sums(__global float *out, ulong out_off, __global const float 
 __kernel void row_sums(__global float *out, ulong out_off, __global const float *in,
                        ulong in_off, int R, int K, __local float *scratch)
 {
-    const int r = (int)get_group_id(0);
+    const size_t r = group_index();
     const int lid = (int)get_local_id(0), L = (int)get_local_size(0);
-    if (r >= R)
+    if (r >= (size_t)R)
         return; /* whole group leaves together: no barrier is skipped by part of it */
     __global const float *row = in + in_off + (size_t)r * K;
     float acc = 0.0f;
@@ -42,7 +42,8 @@ __kernel void row_sums(__global float *out, ulong out_off, __global const float 
 __kernel void sum_squares_partial(__global float *partials, __global const float *x,
                                   ulong x_off, ulong n, ulong chunk, __local float *scratch)
 {
-    const size_t begin = get_group_id(0) * chunk;
+    const size_t g = group_index();
+    const size_t begin = g * chunk;
     const size_t end = begin + chunk < n ? begin + chunk : n;
     float acc = 0.0f;
     for (size_t i = begin + get_local_id(0); i < end; i += get_local_size(0)) {
@@ -51,5 +52,5 @@ __kernel void sum_squares_partial(__global float *partials, __global const float
     }
     const float total = group_sum(scratch, acc);
     if (get_local_id(0) == 0)
-        partials[get_group_id(0)] = total;
+        partials[g] = total;
 }

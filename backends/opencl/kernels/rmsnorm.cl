@@ -8,9 +8,9 @@ __kernel void rmsnorm_forward(__global float *out, ulong out_off, __global float
                               __global const float *w, ulong w_off, int N, int C, float eps,
                               __local float *scratch)
 {
-    const int n = (int)get_group_id(0);
+    const size_t n = group_index();
     const int lid = (int)get_local_id(0), L = (int)get_local_size(0);
-    if (n >= N)
+    if (n >= (size_t)N)
         return; /* whole group leaves together */
     __global const float *x = inp + inp_off + (size_t)n * C;
     __global float *y = out + out_off + (size_t)n * C;
@@ -36,9 +36,9 @@ __kernel void rmsnorm_backward_dinp(__global float *dinp, ulong dinp_off,
                                     __global const float *rstd, ulong rstd_off, int N, int C,
                                     __local float *scratch)
 {
-    const int n = (int)get_group_id(0);
+    const size_t n = group_index();
     const int lid = (int)get_local_id(0), L = (int)get_local_size(0);
-    if (n >= N)
+    if (n >= (size_t)N)
         return;
     const size_t row = (size_t)n * C;
     const float s = rstd[rstd_off + n];
