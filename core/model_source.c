@@ -15,9 +15,8 @@
 #include "core/hf_dir.h"
 #include "core/hf_json.h"
 #include "core/model_file.h"
+#include "core/text_codec.h"
 #include "core/train_config.h"
-
-#define TOKENIZER_JSON "tokenizer.json"
 
 static int is_file(const char *path)
 {
@@ -57,8 +56,8 @@ const char *model_source_kind_name(const struct model_source *s)
 /* ---- the tokenizer ---------------------------------------------------------- */
 
 /* What the run's recorded --data says: the dataset's tokenizer word and EOT
- * (opened without scanning its tokens), and a tokenizer.json in a dataset
- * directory (its own name, or the file the manifest's tokenizer word names). */
+ * (opened without scanning its tokens), and a tokenizer file in a dataset
+ * directory (core/text_codec.h says which names). */
 static void tokenizer_from_data(struct model_source *s, const char *data, int vocab_hint)
 {
     struct dataset *ds;
@@ -70,9 +69,9 @@ static void tokenizer_from_data(struct model_source *s, const char *data, int vo
     }
     snprintf(s->tokenizer, sizeof s->tokenizer, "%s", dataset_tokenizer(ds));
     s->eot = dataset_eot(ds);
-    if (hf_dir_is_dir(data) &&
-        !file_in(data, TOKENIZER_JSON, s->tokenizer_json, sizeof s->tokenizer_json))
-        file_in(data, dataset_tokenizer(ds), s->tokenizer_json, sizeof s->tokenizer_json);
+    if (hf_dir_is_dir(data))
+        text_codec_find_in_dir(data, dataset_tokenizer(ds), s->tokenizer_file,
+                               sizeof s->tokenizer_file);
     dataset_close(ds);
 }
 
@@ -156,7 +155,7 @@ static void tokenizer_from_hf(struct model_source *s)
         if (eos && eos->kind == HF_INT)
             s->eot = (int)eos->num;
     }
-    file_in(s->file, TOKENIZER_JSON, s->tokenizer_json, sizeof s->tokenizer_json);
+    text_codec_find_in_dir(s->file, "", s->tokenizer_file, sizeof s->tokenizer_file);
 }
 
 int model_source_open(struct model_source *s, const char *path, struct herr *err)
@@ -204,10 +203,10 @@ int model_source_open(struct model_source *s, const char *path, struct herr *err
                             path, HF_CONFIG_FILE, CKPT_LATEST_NAME);
         }
     }
-    /* a run's own tokenizer.json wins over the dataset's */
+    /* a tokenizer kept in the run's directory wins over the dataset's */
     char own[MODEL_SOURCE_PATH_MAX];
-    if (s->run_dir[0] && file_in(s->run_dir, TOKENIZER_JSON, own, sizeof own))
-        snprintf(s->tokenizer_json, sizeof s->tokenizer_json, "%s", own);
+    if (s->run_dir[0] && text_codec_find_in_dir(s->run_dir, "", own, sizeof own))
+        snprintf(s->tokenizer_file, sizeof s->tokenizer_file, "%s", own);
     return 0;
 }
 

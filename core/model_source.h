@@ -9,9 +9,11 @@
  *   a Hugging Face dir    config.json + model.safetensors (core/hf_dir.h)
  *
  * and learn what is known of its tokenizer: a run records its --data, whose
- * manifest names the tokenizer (heft's built-in and prepared byte data:
- * "bytes", 257 ids, EOT 256); a tokenizer.json next to the model, in the run
- * directory or in the dataset directory is found for `heft export` to copy. */
+ * manifest names the tokenizer's kind and EOT (heft's built-in and prepared
+ * byte data: "bytes", 257 ids, EOT 256); a tokenizer file (tokenizer.json,
+ * tokenizer.model) in the Hugging Face directory, the run directory or the
+ * dataset directory is found, for `heft sample` to decode with and
+ * `heft export` to copy (core/text_codec.h). */
 #ifndef HEFT_CORE_MODEL_SOURCE_H
 #define HEFT_CORE_MODEL_SOURCE_H
 
@@ -33,7 +35,7 @@ struct model_source {
     /* the tokenizer, as far as known */
     char tokenizer[32];                       /* "bytes", "gpt2", ...; "" unknown */
     int eot;                                  /* end-of-text id, -1 unknown */
-    char tokenizer_json[MODEL_SOURCE_PATH_MAX]; /* a tokenizer.json found, "" none */
+    char tokenizer_file[MODEL_SOURCE_PATH_MAX]; /* a tokenizer file found, "" none */
     char note[1024];                          /* what could not be found out, "" */
 };
 

@@ -479,6 +479,10 @@ int prepare_text_dataset(const struct prepare_options *o, struct prepare_summary
                             &sum->bytes, err);
     if (rc == 0)
         rc = write_manifest(o->out_dir, &m, err);
+    /* the tokenizer goes with its data, for heft sample and heft export */
+    if (rc == 0)
+        rc = tokenizer_keep(tok, o->out_dir, sum->tokenizer_file, sizeof sum->tokenizer_file,
+                            err);
     manifest_free(&m);
     encode_pool_free(pool);
     free(s);

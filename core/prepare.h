@@ -86,6 +86,7 @@ struct prepare_domain_stats {
 
 struct prepare_summary {
     char tokenizer[32]; /* bytes, bpe, sentencepiece */
+    char tokenizer_file[32]; /* its copy in the dataset directory ("" for bytes) */
     int vocab_size, eot;
     uint64_t bytes; /* text read */
     int ndomains;

@@ -5,46 +5,126 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "core/fileio.h"
+#include "core/tokenizer/tokenizer.h"
 
 #define BYTE_VOCAB 257
-#define BYTE_EOT 256
 
-void text_codec_choose(struct text_codec *c, const char *tokenizer, int vocab, int eot,
-                       const char *tokenizer_json)
+static int is_file(const char *path)
 {
-    memset(c, 0, sizeof *c);
-    c->vocab = vocab;
-    c->eot = eot;
-    if (vocab == BYTE_VOCAB && !strcmp(tokenizer, "bytes")) {
-        c->kind = TEXT_CODEC_BYTES;
-        c->eot = eot >= 0 ? eot : BYTE_EOT;
-        snprintf(c->why, sizeof c->why, "the run's data uses heft's byte vocabulary");
-    } else if (vocab == BYTE_VOCAB && !tokenizer[0] && !tokenizer_json[0]) {
-        c->kind = TEXT_CODEC_BYTES;
-        c->eot = eot >= 0 ? eot : BYTE_EOT;
-        snprintf(c->why, sizeof c->why, "a 257-id vocabulary with no tokenizer known: taken as "
-                                        "heft's bytes (256 = end of text)");
-    } else {
-        c->kind = TEXT_CODEC_IDS;
-        snprintf(c->why, sizeof c->why, "this heft has no tokenizer for %.150s (%d ids): "
-                                        "prompts and output are token ids",
-                 tokenizer_json[0] ? tokenizer_json : tokenizer[0] ? tokenizer : "this model",
-                 vocab);
-    }
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int text_codec_encode(const struct text_codec *c, const char *text, size_t len, int32_t *ids,
-                      int cap, int *n, struct herr *err)
+int text_codec_find_in_dir(const char *dir, const char *word, char *out, size_t cap)
+{
+    const char *names[] = { "tokenizer.json", "tokenizer.model", word };
+    struct herr ignore;
+    for (int i = 0; i < 3; i++) {
+        /* the manifest's word names a file only if it looks like one */
+        if (!names[i] || !names[i][0] || strchr(names[i], '/') ||
+            (i == 2 && !strchr(names[i], '.')))
+            continue;
+        if (path_join(out, cap, dir, names[i], &ignore) == 0 && is_file(out))
+            return 1;
+    }
+    out[0] = '\0';
+    return 0;
+}
+
+/* Loads spec and checks it against the model's vocabulary. */
+static int load(struct text_codec *c, const char *spec, struct herr *err)
+{
+    if (tokenizer_load(&c->tok, spec, err))
+        return -1;
+    int n = tokenizer_vocab_size(c->tok);
+    if (n > c->vocab) {
+        tokenizer_free(c->tok);
+        c->tok = NULL;
+        return herr_set(err, "tokenizer %s has %d ids, more than the model's %d", spec, n,
+                        c->vocab);
+    }
+    if (tok_encoder_new(&c->enc, c->tok, err)) {
+        tokenizer_free(c->tok);
+        c->tok = NULL;
+        return -1;
+    }
+    if (c->eot < 0) {
+        struct herr ignore;
+        int id = tokenizer_eot(c->tok, NULL, &ignore);
+        c->eot = id >= 0 ? id : -1;
+    }
+    c->kind = TEXT_CODEC_TOKENIZER;
+    return 0;
+}
+
+int text_codec_open(struct text_codec *c, const char *spec, const char *found, const char *word,
+                    int vocab, int eot, struct herr *err)
+{
+    memset(c, 0, sizeof *c);
+    c->kind = TEXT_CODEC_IDS;
+    c->vocab = vocab;
+    c->eot = eot;
+    if (spec && spec[0]) {
+        if (load(c, spec, err))
+            return herr_wrap(err, "--tokenizer: ");
+        snprintf(c->why, sizeof c->why, "tokenizer %.400s (%s)", spec,
+                 tokenizer_kind_name(c->tok));
+        return 0;
+    }
+    struct herr why;
+    if (found && found[0]) {
+        if (load(c, found, &why) == 0) {
+            snprintf(c->why, sizeof c->why, "the model's tokenizer %.400s (%s)", found,
+                     tokenizer_kind_name(c->tok));
+            return 0;
+        }
+        snprintf(c->why, sizeof c->why, "the tokenizer found with the model cannot be used "
+                 "(%.300s): prompts and output are token ids", why.msg);
+        return 0;
+    }
+    int bytes = vocab == BYTE_VOCAB && (!strcmp(word, "bytes") || !word[0]);
+    if (bytes && load(c, "bytes", &why) == 0) {
+        snprintf(c->why, sizeof c->why, "%s", word[0]
+                 ? "the run's data uses heft's byte vocabulary"
+                 : "a 257-id vocabulary with no tokenizer known: taken as heft's bytes "
+                   "(256 = end of text)");
+        return 0;
+    }
+    snprintf(c->why, sizeof c->why, "no tokenizer file is known for this model (%d ids%s%s; "
+             "name one with --tokenizer): prompts and output are token ids",
+             vocab, word[0] ? ", data tokenized with " : "", word);
+    return 0;
+}
+
+void text_codec_close(struct text_codec *c)
+{
+    tok_encoder_free(c->enc);
+    tokenizer_free(c->tok);
+    c->enc = NULL;
+    c->tok = NULL;
+}
+
+int text_codec_encode(struct text_codec *c, const char *text, size_t len, int32_t *ids, int cap,
+                      int *n, struct herr *err)
 {
     *n = 0;
-    if (c->kind != TEXT_CODEC_BYTES)
+    if (c->kind != TEXT_CODEC_TOKENIZER)
         return herr_set(err, "--prompt: %s; give the prompt as ids with --prompt-ids", c->why);
-    for (size_t i = 0; i < len; i++) {
-        if (*n == cap)
-            return herr_set(err, "--prompt: %zu bytes are more tokens than fit (%d)", len, cap);
-        ids[(*n)++] = (unsigned char)text[i];
+    struct id_buf buf = { 0 };
+    if (tok_encode(c->enc, text, len, &buf, err)) {
+        id_buf_free(&buf);
+        return herr_wrap(err, "--prompt: ");
     }
-    return 0;
+    int rc = 0;
+    if (buf.n > (size_t)cap)
+        rc = herr_set(err, "--prompt: %zu tokens, more than fit (%d)", buf.n, cap);
+    for (size_t i = 0; i < buf.n && rc == 0; i++)
+        ids[(*n)++] = (int32_t)buf.ids[i];
+    id_buf_free(&buf);
+    return rc;
 }
 
 int text_codec_parse_ids(const struct text_codec *c, const char *list, int32_t *ids, int cap,
@@ -75,7 +155,43 @@ int text_codec_parse_ids(const struct text_codec *c, const char *list, int32_t *
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..len), or 0. */
+int text_codec_decode(const struct text_codec *c, const int32_t *ids, int n, char **text,
+                      size_t *len, struct herr *err)
+{
+    *text = NULL;
+    *len = 0;
+    if (c->kind == TEXT_CODEC_TOKENIZER) {
+        uint32_t *u = malloc(((size_t)n + 1) * sizeof *u);
+        if (!u)
+            return herr_set(err, "out of memory");
+        int tok_vocab = tokenizer_vocab_size(c->tok), rc = 0;
+        for (int i = 0; i < n; i++)
+            u[i] = (uint32_t)ids[i];
+        /* ids the model has but its tokenizer does not (padding of the
+         * embedding the data never used) are shown as ids */
+        for (int i = 0; i < n && rc == 0; i++)
+            if (ids[i] >= tok_vocab)
+                rc = -1;
+        if (rc == 0) {
+            rc = tokenizer_decode(c->tok, u, (size_t)n, text, len, err);
+            free(u);
+            return rc;
+        }
+        free(u);
+    }
+    size_t cap = (size_t)n * 12 + 1, used = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return herr_set(err, "out of memory");
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%d ", ids[i]);
+    *text = buf;
+    *len = used;
+    return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s[0..len), or 0 (NUL included). */
 static size_t utf8_len(const unsigned char *s, size_t len)
 {
     size_t need;
@@ -102,56 +218,27 @@ static size_t utf8_len(const unsigned char *s, size_t len)
     return need;
 }
 
-static void append(char *out, size_t cap, size_t *used, const char *s, size_t n)
-{
-    if (*used + n + 1 > cap)
-        return;
-    memcpy(out + *used, s, n);
-    *used += n;
-    out[*used] = '\0';
-}
-
 void text_codec_show(const struct text_codec *c, const int32_t *ids, int n, char *out,
                      size_t cap)
 {
-    size_t used = 0;
     if (!cap)
         return;
     out[0] = '\0';
-    if (c->kind != TEXT_CODEC_BYTES) {
-        append(out, cap, &used, "[", 1);
-        for (int i = 0; i < n; i++) {
-            char num[24];
-            int k = snprintf(num, sizeof num, "%s%d", i ? " " : "", ids[i]);
-            append(out, cap, &used, num, (size_t)k);
-        }
-        append(out, cap, &used, "]", 1);
+    char *text;
+    size_t len, used = 0;
+    struct herr ignore;
+    if (text_codec_decode(c, ids, n, &text, &len, &ignore))
         return;
+    for (size_t j = 0; j < len;) {
+        size_t k = utf8_len((const unsigned char *)text + j, len - j);
+        const char *piece = k ? text + j : "\xEF\xBF\xBD"; /* U+FFFD */
+        size_t m = k ? k : 3;
+        if (used + m + 1 > cap)
+            break;
+        memcpy(out + used, piece, m);
+        used += m;
+        j += k ? k : 1;
     }
-    unsigned char *bytes = malloc((size_t)n + 1);
-    if (!bytes)
-        return;
-    for (int i = 0; i < n;) {
-        if (ids[i] == c->eot || ids[i] > 255) {
-            append(out, cap, &used, "<|endoftext|>", 13);
-            i++;
-            continue;
-        }
-        /* a run of byte ids, cut where the next one is not a byte */
-        int m = 0;
-        while (i + m < n && ids[i + m] >= 0 && ids[i + m] <= 255 && ids[i + m] != c->eot) {
-            bytes[m] = (unsigned char)ids[i + m];
-            m++;
-        }
-        for (int j = 0; j < m;) {
-            size_t k = utf8_len(bytes + j, (size_t)(m - j));
-            if (k)
-                append(out, cap, &used, (const char *)bytes + j, k);
-            else
-                append(out, cap, &used, "\xEF\xBF\xBD", 3); /* U+FFFD */
-            j += k ? (int)k : 1;
-        }
-        i += m;
-    }
-    free(bytes);
+    out[used] = '\0';
+    free(text);
 }

@@ -44,21 +44,31 @@ int trainer_sample(struct trainer *t, struct herr *err)
     if (!t->textgen &&
         textgen_create_on(&t->textgen, t->be, &t->model.config, t->model.params, window, err))
         return herr_wrap(err, "--sample-every: ");
+    /* the data's tokenizer: heft's bytes, or a tokenizer file kept in the
+     * dataset directory; else the sample is shown as ids */
     struct text_codec codec;
-    text_codec_choose(&codec, dataset_tokenizer(t->ds), d.vocab_size, dataset_eot(t->ds), "");
+    char found[OPT_STRING_MAX + 64] = "";
+    text_codec_find_in_dir(t->cfg.data, dataset_tokenizer(t->ds), found, sizeof found);
+    if (text_codec_open(&codec, "", found, dataset_tokenizer(t->ds), d.vocab_size,
+                        dataset_eot(t->ds), err))
+        return herr_wrap(err, "--sample-every: ");
     struct sample_params sp = { 1.0, 0, 1.0 };
     struct sampler smp;
     int32_t prompt = dataset_eot(t->ds), out[SAMPLE_TOKENS];
     int n = 0;
-    if (sampler_init(&smp, &sp, prng_mix(t->cfg.seed, (uint64_t)t->step), d.vocab_size, err))
+    if (sampler_init(&smp, &sp, prng_mix(t->cfg.seed, (uint64_t)t->step), d.vocab_size, err)) {
+        text_codec_close(&codec);
         return herr_wrap(err, "--sample-every: ");
+    }
     int rc = textgen_run(t->textgen, &prompt, 1, window - 1, &smp, prompt, out, &n, NULL, NULL,
                          err);
     sampler_free(&smp);
+    char text[16 * SAMPLE_TOKENS + 64], line[32 * SAMPLE_TOKENS + 64];
+    if (rc == 0)
+        text_codec_show(&codec, out, n, text, sizeof text);
+    text_codec_close(&codec);
     if (rc)
         return herr_wrap(err, "--sample-every at step %ld: ", t->step);
-    char text[8 * SAMPLE_TOKENS + 64], line[16 * SAMPLE_TOKENS + 64];
-    text_codec_show(&codec, out, n, text, sizeof text);
     if (t->metrics) {
         struct jsonl j;
         jsonl_begin(&j);

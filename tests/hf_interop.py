@@ -16,6 +16,12 @@ with save_pretrained(safe_serialization=True); heft reads the directory directly
 (heft sample) and through `heft train --init-from DIR` (one step at lr 1e-12, then
 exported again), and its logits must equal transformers'. The LLaMA is also saved in
 bfloat16 and float16, which heft converts to float32 exactly as torch does.
+
+With a BPE tokenizer (the whole path a user walks): heft trains a tokenizer, prepares
+text with it, trains a LLaMA and exports it; the export carries tokenizer.json, which
+transformers loads (PreTrainedTokenizerFast); heft's logits on the prompt transformers
+encodes equal transformers', heft's greedy tokens equal transformers' greedy tokens,
+and the text heft sample prints is the prompt plus what transformers decodes them to.
 """
 import json
 import os
@@ -25,7 +31,7 @@ import sys
 import numpy as np
 import torch
 from transformers import (GPT2Config, GPT2LMHeadModel, LlamaConfig,
-                          LlamaForCausalLM)
+                          LlamaForCausalLM, PreTrainedTokenizerFast)
 
 TOL = 1e-4
 HEFT, SCRATCH = sys.argv[1], sys.argv[2]
@@ -35,11 +41,12 @@ EOT = 256
 failures = []
 
 
-def run(*args):
-    r = subprocess.run([HEFT, *args], capture_output=True, text=True)
+def run(*args, raw=False):
+    r = subprocess.run([HEFT, *args], capture_output=True)
     if r.returncode != 0:
-        sys.exit(f"FAIL: heft {' '.join(args)} exited {r.returncode}:\n{r.stderr}")
-    return r.stdout
+        sys.exit(f"FAIL: heft {' '.join(args)} exited {r.returncode}:\n"
+                 f"{r.stderr.decode(errors='replace')}")
+    return r.stdout if raw else r.stdout.decode(errors="replace")
 
 
 def batch():
@@ -121,6 +128,65 @@ def check_import(name, model, extra_dtypes=()):
                 heft_logits(low_dir, rows, vocab, kv=False), hf_logits(back, rows))
 
 
+def check_bpe():
+    corpus = os.path.join(SCRATCH, "corpus.txt")
+    with open(corpus, "w") as f:
+        for i in range(300):
+            f.write(f"The model {i % 7} reads the data; the tokenizer splits words. "
+                    f"Numbers like {i * 37} and code: x[{i}] = y + {i % 5};\n")
+    tok_json, data = os.path.join(SCRATCH, "tok.json"), os.path.join(SCRATCH, "bpe_data")
+    run_dir, hf_dir = os.path.join(SCRATCH, "bpe_run"), os.path.join(SCRATCH, "bpe_hf")
+    r = subprocess.run([HEFT, "tokenizer", "train", "--vocab-size", "400", "--input", corpus,
+                        "--output", tok_json, "--threads", "1"], capture_output=True)
+    if r.returncode != 0 and b"built without" in r.stderr:
+        print("skip: bpe: this heft was built without BPE tokenizers (jansson + PCRE2)")
+        return
+    if r.returncode != 0:
+        sys.exit(f"FAIL: heft tokenizer train: {r.stderr.decode(errors='replace')}")
+    run("prepare", "--input", "t=" + corpus, "--tokenizer", tok_json, "--out", data,
+        "--threads", "1")
+    run("train", "--model", "llama-tiny", "--data", data, "--steps", "6", "--batch", "4",
+        "--seq", "64", "--val-every", "0", "--threads", "1", "--quiet", "--out", run_dir)
+    run("export", "--format", "hf", run_dir, hf_dir)
+    if not os.path.exists(os.path.join(hf_dir, "tokenizer.json")):
+        failures.append("bpe: the export has no tokenizer.json")
+        return
+    tok = PreTrainedTokenizerFast(tokenizer_file=os.path.join(hf_dir, "tokenizer.json"))
+    model = LlamaForCausalLM.from_pretrained(hf_dir, torch_dtype=torch.float32).eval()
+    eos = model.config.eos_token_id
+    prompt = "The model reads x[3] = "
+    ids = [eos] + tok.encode(prompt)
+    compare("bpe: heft's LLaMA on its own BPE data, export (V=%d) vs heft's KV cache"
+            % model.config.vocab_size,
+            heft_logits(run_dir, [ids], model.config.vocab_size, kv=True), hf_logits(model, [ids]))
+    # greedy decoding, both sides
+    new = 12
+    got = [int(x) for x in run("sample", run_dir, "--prompt", prompt, "--temperature", "0",
+                               "--max-tokens", str(new), "--ignore-eot", "--print-ids",
+                               "--threads", "1").split()]
+    seq = list(ids)
+    with torch.no_grad():
+        for _ in range(new):
+            seq.append(int(model(torch.tensor([seq])).logits[0, -1].argmax()))
+    want = seq[len(ids):]
+    ok = got == want
+    print(f"{'ok' if ok else 'FAIL'}: bpe: heft's greedy tokens {got} "
+          f"{'==' if ok else '!='} transformers' {want}")
+    if not ok:
+        failures.append("bpe greedy tokens")
+    text = run("sample", run_dir, "--prompt", prompt, "--temperature", "0", "--max-tokens",
+               str(new), "--ignore-eot", "--threads", "1", raw=True)
+    # heft prints the bytes as the model made them; transformers' decode puts U+FFFD
+    # where they are not UTF-8, so compare the same way
+    got_text = text.decode("utf-8", errors="replace")
+    want_text = prompt + tok.decode(want) + "\n"
+    ok = got_text == want_text
+    print(f"{'ok' if ok else 'FAIL'}: bpe: heft sample prints {got_text!r}, transformers "
+          f"decodes {want_text!r}")
+    if not ok:
+        failures.append("bpe text")
+
+
 def main():
     torch.manual_seed(1234)
     check_export("gpt2_tiny", ["--model", "tiny", "--layers", "2", "--channels", "64"],
@@ -136,6 +202,7 @@ def main():
                                          rope_theta=500000.0, tie_word_embeddings=True,
                                          bos_token_id=EOT, eos_token_id=EOT))
     check_import("hf_llama", llama, extra_dtypes=("bfloat16", "float16"))
+    check_bpe()
     if failures:
         sys.exit(f"{len(failures)} check(s) failed: {failures}")
     print("all checks passed")

@@ -111,5 +111,15 @@ expect_error "unknown sample option" "unknown option --frob" "$HEFT" sample "$SC
 } > "$SCRATCH/v1000.bin"
 expect_error "text prompt for a vocabulary without a tokenizer" "give the prompt as ids with --prompt-ids" \
   "$HEFT" sample "$SCRATCH/v1000.bin" --prompt "hello"
+expect_error "a tokenizer that is not there" "--tokenizer: .*nothere.json" \
+  "$HEFT" sample "$SCRATCH/run" --tokenizer "$SCRATCH/nothere.json"
+expect_error "export with a tokenizer that is not there" "nothere.json" \
+  "$HEFT" export --format hf "$SCRATCH/run" "$SCRATCH/x2" --tokenizer "$SCRATCH/nothere.json"
+printf 'some text to learn a few merges from, some text, some more text\n' > "$SCRATCH/c.txt"
+if "$HEFT" tokenizer train --vocab-size 300 --input "$SCRATCH/c.txt" --output "$SCRATCH/t300.json" \
+     --threads 1 >/dev/null 2>&1; then
+  expect_error "a tokenizer with more ids than the model" "has 2[0-9][0-9] ids, more than the model's 257" \
+    "$HEFT" sample "$SCRATCH/run" --tokenizer "$SCRATCH/t300.json"
+fi
 
 finish

@@ -4,7 +4,8 @@
 # token, for GPT-2 and for LLaMA (grouped-query attention), on the CPU and, where
 # an OpenCL device exists, on OpenCL; top-k 1 is greedy; the sources a model
 # comes in (run, checkpoint, model file, Hugging Face export) give the same
-# tokens; --sample-every prints samples during training and logs them.
+# tokens; --sample-every prints samples during training and logs them; with a
+# BPE tokenizer the text is decoded with it, end to end.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 RUNOPTS="--seq 32 --batch 4 --steps 30 --val-every 0 --threads 1"
@@ -65,6 +66,83 @@ case "$(head -c 5 "$SCRATCH/text")" in
   Hello) pass "text output starts with the prompt" ;;
   *) fail "text output: $(head -c 80 "$SCRATCH/text")" ;;
 esac
+
+# a BPE tokenizer (when this heft has them): prepare keeps it with the data, sample
+# decodes with it, --sample-every shows text, export carries it
+printf 'The quick brown fox jumps over the lazy dog. %s\n' $(seq 1 400) > "$SCRATCH/corpus.txt"
+if "$HEFT" tokenizer train --vocab-size 300 --input "$SCRATCH/corpus.txt" \
+     --output "$SCRATCH/tok.json" --threads 1 >/dev/null 2>"$SCRATCH/tok.err"; then
+  "$HEFT" prepare --input t="$SCRATCH/corpus.txt" --tokenizer "$SCRATCH/tok.json" \
+    --out "$SCRATCH/bdata" --threads 1 >/dev/null &&
+  "$HEFT" train --model llama-tiny --data "$SCRATCH/bdata" --steps 8 --seq 32 --batch 4 \
+    --val-every 0 --threads 1 --sample-every 8 --out "$SCRATCH/b" > "$SCRATCH/b.out" ||
+    fail "BPE data: prepare or train"
+  [ -f "$SCRATCH/bdata/tokenizer.json" ] && pass "prepare keeps the tokenizer with the data" ||
+    fail "no tokenizer.json in the dataset directory"
+  "$HEFT" sample "$SCRATCH/b" --prompt "The quick" --max-tokens 10 --seed 2 \
+    > "$SCRATCH/btext" 2> "$SCRATCH/btext.err"
+  if grep -q "the model's tokenizer .*tokenizer.json (bpe)" "$SCRATCH/btext.err" &&
+     [ "$(head -c 9 "$SCRATCH/btext")" = "The quick" ]; then
+    pass "sample decodes with the data's BPE tokenizer: $(head -c 60 "$SCRATCH/btext")"
+  else
+    fail "sample with the BPE tokenizer: $(cat "$SCRATCH/btext.err") | $(head -c 60 "$SCRATCH/btext")"
+  fi
+  # the text is what the ids decode to
+  "$HEFT" sample "$SCRATCH/b" --prompt "The quick" --max-tokens 10 --seed 2 --print-ids \
+    > "$SCRATCH/bids" 2>/dev/null
+  tr ' ' '\n' < "$SCRATCH/bids" | "$HEFT" tokenizer decode --tokenizer "$SCRATCH/tok.json" \
+    > "$SCRATCH/bdec" 2>/dev/null
+  printf 'The quick' > "$SCRATCH/bwant"; cat "$SCRATCH/bdec" >> "$SCRATCH/bwant"; echo >> "$SCRATCH/bwant"
+  cmp -s "$SCRATCH/btext" "$SCRATCH/bwant" && pass "sample's text = the prompt + heft tokenizer decode of its ids" ||
+    fail "sample's text differs from decoding its ids: $(od -c "$SCRATCH/btext" | head -2) | $(od -c "$SCRATCH/bwant" | head -2)"
+  grep -q '^sample step 8 | ' "$SCRATCH/b.out" && ! grep -q '^sample step 8 | \[' "$SCRATCH/b.out" &&
+    pass "--sample-every shows BPE text" || fail "--sample-every with BPE data: $(grep sample "$SCRATCH/b.out")"
+  "$HEFT" export --format hf "$SCRATCH/b" "$SCRATCH/bhf" >/dev/null &&
+    cmp -s "$SCRATCH/bhf/tokenizer.json" "$SCRATCH/tok.json" &&
+    pass "export carries the run's tokenizer.json" || fail "export without the tokenizer"
+  # GPT-2's form of the same tokenizer (vocab.json + merges.txt, made from tok.json):
+  # prepare keeps it as one tokenizer.json that encodes to the same ids
+  if command -v python3 >/dev/null 2>&1 && python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))["model"]
+json.dump(m["vocab"], open(sys.argv[2] + "/vocab.json", "w"))
+open(sys.argv[2] + "/merges.txt", "w").write("#version: 0.2\n" + "\n".join(m["merges"]) + "\n")
+' "$SCRATCH/tok.json" "$SCRATCH" 2>/dev/null; then
+    "$HEFT" prepare --input t="$SCRATCH/corpus.txt" --tokenizer "$SCRATCH/vocab.json,$SCRATCH/merges.txt" \
+      --out "$SCRATCH/pdata" --threads 1 >/dev/null || fail "prepare with vocab.json,merges.txt"
+    "$HEFT" tokenizer encode --tokenizer "$SCRATCH/vocab.json,$SCRATCH/merges.txt" \
+      --input "$SCRATCH/corpus.txt" > "$SCRATCH/ids.pair" 2>/dev/null
+    "$HEFT" tokenizer encode --tokenizer "$SCRATCH/pdata/tokenizer.json" \
+      --input "$SCRATCH/corpus.txt" > "$SCRATCH/ids.kept" 2>/dev/null
+    [ -s "$SCRATCH/ids.pair" ] && cmp -s "$SCRATCH/ids.pair" "$SCRATCH/ids.kept" &&
+      pass "GPT-2's vocab.json + merges.txt kept as a tokenizer.json with the same ids" ||
+      fail "the kept tokenizer.json encodes differently from vocab.json + merges.txt"
+  fi
+else
+  echo "skip: BPE: $(cat "$SCRATCH/tok.err")"
+fi
+
+# a SentencePiece model (when heft has the shim and spm_train is there): kept as
+# tokenizer.model and decoded with
+if command -v spm_train >/dev/null 2>&1 &&
+   spm_train --input="$SCRATCH/corpus.txt" --model_prefix="$SCRATCH/sp" --vocab_size=320 \
+     --model_type=bpe --byte_fallback=true --character_coverage=1.0 --minloglevel=2 \
+     >/dev/null 2>&1 &&
+   "$HEFT" prepare --input t="$SCRATCH/corpus.txt" --tokenizer "$SCRATCH/sp.model" \
+     --out "$SCRATCH/spdata" --threads 1 >/dev/null 2>"$SCRATCH/sp.err"; then
+  cmp -s "$SCRATCH/sp.model" "$SCRATCH/spdata/tokenizer.model" &&
+    pass "prepare keeps a SentencePiece model as tokenizer.model" || fail "no tokenizer.model kept"
+  "$HEFT" train --model llama-tiny --data "$SCRATCH/spdata" --steps 4 --seq 32 --batch 4 \
+    --val-every 0 --threads 1 --quiet --out "$SCRATCH/sp" >/dev/null || fail "train on SentencePiece data"
+  "$HEFT" sample "$SCRATCH/sp" --prompt "The quick" --max-tokens 10 --seed 2 \
+    > "$SCRATCH/sptext" 2> "$SCRATCH/sptext.err"
+  grep -q "tokenizer.model (sentencepiece)" "$SCRATCH/sptext.err" &&
+    [ "$(head -c 9 "$SCRATCH/sptext")" = "The quick" ] &&
+    pass "sample decodes with the data's SentencePiece model: $(head -c 60 "$SCRATCH/sptext")" ||
+    fail "sample with SentencePiece: $(cat "$SCRATCH/sptext.err")"
+else
+  echo "skip: SentencePiece: no spm_train, or heft without the shim: $(cat "$SCRATCH/sp.err" 2>/dev/null)"
+fi
 
 # --sample-every: printed and in the metrics
 n=$(grep -c '^sample step [0-9]* | ' "$SCRATCH/g.out")

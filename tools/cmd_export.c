@@ -11,14 +11,16 @@
 #include "core/fileio.h"
 #include "core/hf_dir.h"
 #include "core/model_source.h"
+#include "core/text_codec.h"
 #include "models/hf.h"
 
 static const char usage[] =
-    "usage: heft export --format hf SOURCE DIR [--force]\n"
+    "usage: heft export --format hf SOURCE DIR [--tokenizer FILE] [--force]\n"
     "\n"
     "Writes the model in SOURCE as a Hugging Face model directory: DIR/config.json\n"
     "(GPT2Config or LlamaConfig), DIR/model.safetensors (float32, transformers'\n"
-    "tensor names) and, when the run has one, DIR/tokenizer.json. transformers\n"
+    "tensor names) and, when the run has one, its tokenizer (DIR/tokenizer.json or\n"
+    "DIR/tokenizer.model). transformers\n"
     "loads it as GPT2LMHeadModel or LlamaForCausalLM:\n"
     "    from transformers import AutoModelForCausalLM\n"
     "    model = AutoModelForCausalLM.from_pretrained(\"DIR\")\n"
@@ -27,6 +29,8 @@ static const char usage[] =
     "                heft checkpoint (ckpt_*.heft), or a model file (llm.c GPT-2 or\n"
     "                heft LLaMA)\n"
     "  --format hf   the output format (Hugging Face transformers; the only one)\n"
+    "  --tokenizer FILE  the tokenizer to put with the model (tokenizer.json or a\n"
+    "                SentencePiece .model), when the run's is not found by itself\n"
     "  --force       replace a model already in DIR\n"
     "  --help        this text\n";
 
@@ -58,7 +62,7 @@ static int check_out(const char *dir, int force, struct herr *err)
 
 int cmd_export(int argc, char **argv)
 {
-    const char *format = NULL, *pos[2] = { NULL, NULL };
+    const char *format = NULL, *tokenizer = NULL, *pos[2] = { NULL, NULL };
     int npos = 0, force = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -73,6 +77,10 @@ int cmd_export(int argc, char **argv)
             format = argv[++i];
         } else if (!strncmp(a, "--format=", 9)) {
             format = a + 9;
+        } else if (!strcmp(a, "--tokenizer")) {
+            if (i + 1 == argc)
+                return usage_error("--tokenizer needs a value%s", "");
+            tokenizer = argv[++i];
         } else if (!strncmp(a, "--", 2)) {
             return usage_error("unknown option '%s'", a);
         } else if (npos == 2) {
@@ -94,6 +102,18 @@ int cmd_export(int argc, char **argv)
         fprintf(stderr, "heft export: %s\n", err.msg);
         return 1;
     }
+    if (tokenizer) {
+        /* one the model can use: it loads, and its ids fit the vocabulary */
+        struct text_codec codec;
+        struct model_dims dims;
+        model_config_dims(&src.cfg, &dims);
+        if (text_codec_open(&codec, tokenizer, "", "", dims.vocab_size, -1, &err)) {
+            fprintf(stderr, "heft export: %s\n", err.msg);
+            return 1;
+        }
+        text_codec_close(&codec);
+        snprintf(src.tokenizer_file, sizeof src.tokenizer_file, "%s", tokenizer);
+    }
     size_t P = model_config_num_params(&src.cfg);
     float *params = malloc(P * sizeof *params);
     if (!params) {
@@ -104,8 +124,13 @@ int cmd_export(int argc, char **argv)
     int rc = model_source_read_params(&src, params, &err) ||
              hf_dir_write(pos[1], &src.cfg, params, &extra, &err);
     free(params);
-    if (rc == 0 && src.tokenizer_json[0])
-        rc = hf_dir_add_file(pos[1], "tokenizer.json", src.tokenizer_json, &err);
+    /* transformers finds a tokenizer by these names */
+    size_t tl = strlen(src.tokenizer_file);
+    const char *tok_name = tl > 6 && !strcmp(src.tokenizer_file + tl - 6, ".model")
+                               ? "tokenizer.model"
+                               : "tokenizer.json";
+    if (rc == 0 && src.tokenizer_file[0])
+        rc = hf_dir_add_file(pos[1], tok_name, src.tokenizer_file, &err);
     if (rc) {
         fprintf(stderr, "heft export: %s\n", err.msg);
         return 1;
@@ -122,9 +147,9 @@ int cmd_export(int argc, char **argv)
         printf(" (step %ld)", src.step);
     printf("\nheft export: wrote %s/%s and %s/%s (%s, float32)\n", pos[1], HF_CONFIG_FILE, pos[1],
            HF_WEIGHTS_FILE, arch ? arch->str : "?");
-    if (src.tokenizer_json[0])
-        printf("heft export: copied the tokenizer %s to %s/tokenizer.json\n", src.tokenizer_json,
-               pos[1]);
+    if (src.tokenizer_file[0])
+        printf("heft export: copied the tokenizer %s to %s/%s\n", src.tokenizer_file, pos[1],
+               tok_name);
     else if (!strcmp(src.tokenizer, "bytes"))
         printf("heft export: note: the model's vocabulary is heft's bytes (ids 0-255 are the "
                "bytes, %d is end of text); there is no tokenizer.json for it: encode text as its "

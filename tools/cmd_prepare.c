@@ -276,6 +276,9 @@ static void print_summary(const char *out, const struct prepare_summary *s, cons
     if (s->bytes > 0 && seconds > 0)
         printf("heft prepare: %.1f MB of text in %.2f s (%.1f MB/s)\n", (double)s->bytes / 1e6,
                seconds, (double)s->bytes / 1e6 / seconds);
+    if (s->tokenizer_file[0])
+        printf("heft prepare: the tokenizer is kept as %s/%s (heft sample and heft export use "
+               "it)\n", out, s->tokenizer_file);
 }
 
 int cmd_prepare(int argc, char **argv)

@@ -21,6 +21,7 @@
 struct sample_settings {
     char prompt[OPT_STRING_MAX];
     char prompt_ids[OPT_STRING_MAX];
+    char tokenizer[OPT_STRING_MAX];
     int max_tokens;
     double temperature, top_p;
     int top_k;
@@ -40,6 +41,9 @@ static const struct opt_spec sample_options[] = {
     { "prompt-ids", OPT_STRING, F(prompt_ids), 1, 0, "LIST",
       "the prompt as comma-separated token ids, used as they are" },
     { "max-tokens", OPT_INT, F(max_tokens), 0, 1 << 20, "N", "new tokens at most" },
+    { "tokenizer", OPT_STRING, F(tokenizer), 1, 0, "SPEC",
+      "encode and decode with this tokenizer (bytes, tokenizer.json, vocab.json[,merges.txt], "
+      "a SentencePiece .model) instead of the one found with the model" },
     { "ignore-eot", OPT_FLAG, F(ignore_eot), 0, 1, NULL,
       "go on past an end-of-text token (else generation stops there)" },
     OPT_HEADING("Sampling"),
@@ -82,8 +86,9 @@ static void usage(FILE *out, const struct sample_settings *s)
             "Generates text with a model, using a KV cache. SOURCE: a run directory (its latest\n"
             "checkpoint), a heft checkpoint, a model file (llm.c GPT-2 or heft LLaMA) or a\n"
             "Hugging Face directory (config.json + model.safetensors). Text is encoded and\n"
-            "decoded with the run's tokenizer (heft's bytes); for a vocabulary heft has no\n"
-            "tokenizer for, give --prompt-ids and read ids.\n");
+            "decoded with the model's tokenizer: heft's bytes for byte data, a tokenizer file\n"
+            "found with the model (tokenizer.json, tokenizer.model in the run, Hugging Face or\n"
+            "dataset directory), or --tokenizer; without one, give --prompt-ids and read ids.\n");
     opts_print_help(out, sample_options, s);
 }
 
@@ -140,22 +145,31 @@ static int parse(int argc, char **argv, struct sample_settings *s, const char **
 struct stream {
     const struct text_codec *codec;
     int print_ids, count;
+    int32_t *ids;  /* the prompt, then each new token */
+    int n;
+    size_t shown;  /* bytes of the decoded text printed so far */
 };
 
-/* Each new token as it comes: its bytes, or its id. */
+/* Each new token as it comes: its id, or the text it adds. The whole
+ * sequence is decoded each time and the new end printed, since a token's
+ * text can depend on its neighbours (SentencePiece's leading space). */
 static int on_token(void *ctx, int32_t id)
 {
     struct stream *st = ctx;
+    st->ids[st->n++] = id;
     if (st->print_ids) {
         printf("%s%d", st->count ? " " : "", id);
-    } else if (st->codec->kind != TEXT_CODEC_BYTES) {
-        printf("%d ", id);
-    } else if (id >= 0 && id < 256 && id != st->codec->eot) {
-        putchar(id); /* the byte itself: output is exactly what the model wrote */
     } else {
-        char text[64];
-        text_codec_show(st->codec, &id, 1, text, sizeof text);
-        fputs(text, stdout);
+        char *text;
+        size_t len;
+        struct herr ignore;
+        if (text_codec_decode(st->codec, st->ids, st->n, &text, &len, &ignore) == 0) {
+            /* the text as the model wrote it, bytes as they are */
+            if (len > st->shown)
+                fwrite(text + st->shown, 1, len - st->shown, stdout);
+            st->shown = len;
+            free(text);
+        }
     }
     st->count++;
     fflush(stdout);
@@ -210,15 +224,22 @@ int cmd_sample(int argc, char **argv)
     struct model_dims dims;
     model_config_dims(&src.cfg, &dims);
     struct text_codec codec;
-    text_codec_choose(&codec, src.tokenizer, dims.vocab_size, src.eot, src.tokenizer_json);
+    if (text_codec_open(&codec, s.tokenizer, src.tokenizer_file, src.tokenizer, dims.vocab_size,
+                        src.eot, &err)) {
+        fprintf(stderr, "heft sample: %s\n", err.msg);
+        return 2;
+    }
 
     /* the prompt: ids as given, or end of text + the text's tokens */
     int cap = dims.max_seq_len, np = 0;
     int32_t *prompt = malloc((size_t)cap * sizeof *prompt);
     int32_t *out = malloc(((size_t)s.max_tokens + 1) * sizeof *out);
-    if (!prompt || !out) {
+    int32_t *all = malloc(((size_t)cap + s.max_tokens + 1) * sizeof *all);
+    if (!prompt || !out || !all) {
         free(prompt);
         free(out);
+        free(all);
+        text_codec_close(&codec);
         fprintf(stderr, "heft sample: out of memory\n");
         return 1;
     }
@@ -238,6 +259,8 @@ int cmd_sample(int argc, char **argv)
     if (rc) {
         free(prompt);
         free(out);
+        free(all);
+        text_codec_close(&codec);
         fprintf(stderr, "heft sample: %s\n", err.msg);
         return 2;
     }
@@ -267,16 +290,24 @@ int cmd_sample(int argc, char **argv)
         rc = dump_logits(tg, prompt, np, s.dump_logits, &err);
     } else if (rc == 0) {
         struct sampler smp;
-        struct stream st = { &codec, s.print_ids, 0 };
+        struct stream st = { &codec, s.print_ids, 0, all, np, 0 };
         int n = 0;
+        memcpy(all, prompt, (size_t)np * sizeof *all);
         rc = sampler_init(&smp, &sp, s.seed, dims.vocab_size, &err);
         if (rc == 0) {
             if (!s.print_ids) {
-                char text[4 * OPT_STRING_MAX];
-                text_codec_show(&codec, prompt, np, text, sizeof text);
-                fputs(s.prompt_ids[0] ? text : s.prompt, stdout);
-                if (codec.kind != TEXT_CODEC_BYTES)
-                    putchar(' ');
+                /* the text given (not its leading end of text), or what the
+                 * --prompt-ids decode to; new text is what decodes past it */
+                char *text;
+                size_t len;
+                if (text_codec_decode(&codec, prompt, np, &text, &len, &err) == 0) {
+                    if (s.prompt_ids[0])
+                        fwrite(text, 1, len, stdout);
+                    else
+                        fputs(s.prompt, stdout);
+                    st.shown = len;
+                    free(text);
+                }
             }
             double t0 = gemm_rate_clock();
             rc = textgen_run(tg, prompt, np, s.max_tokens, &smp, s.ignore_eot ? -1 : codec.eot,
@@ -297,6 +328,8 @@ int cmd_sample(int argc, char **argv)
         be->ops->destroy(be);
     free(prompt);
     free(out);
+    free(all);
+    text_codec_close(&codec);
     if (rc)
         return fail("", &err);
     return 0;

@@ -15,6 +15,10 @@
 
 /* Below this many multiply-adds a product is not worth splitting. */
 #define SPLIT_MIN_WORK (1L << 18)
+/* The same for one-row products, which read all of B once and do one
+ * multiply-add per float read: memory-bound, they gain from a second core
+ * sooner. */
+#define GEMV_SPLIT_MIN_WORK (1L << 17)
 
 static void one_gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a,
                      int lda, const float *b, int ldb, float beta, float *c, int ldc)
@@ -86,7 +90,7 @@ void cpu_gemm(struct backend *be, int ta, int tb, int m, int n, int k, float alp
     int inner = batch ? batch->inner : 1;
     double work = (double)m * n * k;
     if (m == 1 && !batch) {
-        int parts = nt > 1 && work >= SPLIT_MIN_WORK ? nt : 1;
+        int parts = nt > 1 && work >= GEMV_SPLIT_MIN_WORK ? nt : 1;
 #pragma omp parallel for schedule(static) num_threads(parts) if (parts > 1)
         for (int part = 0; part < parts; part++)
             gemv_part(ta, tb, n, k, alpha, A, lda, Bm, ldb, beta, Cm, part, parts);

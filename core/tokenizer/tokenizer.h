@@ -81,6 +81,14 @@ int tok_encode(struct tok_encoder *e, const char *text, size_t n, struct id_buf 
 int tok_encode_span(struct tok_encoder *e, const char *text, size_t n, size_t from, size_t to,
                     struct id_buf *out, struct herr *err);
 
+/* Stores the tokenizer in dir under the name heft (core/text_codec.h) and
+ * transformers look for: tokenizer.json (a Hugging Face file copied as it
+ * is; GPT-2's vocab.json + merges.txt written as one) or tokenizer.model
+ * (SentencePiece, copied). Its name goes to name ("" for bytes, which need
+ * no file). `heft prepare` keeps the tokenizer of every dataset it makes. */
+int tokenizer_keep(const struct tokenizer *t, const char *dir, char *name, size_t cap,
+                   struct herr *err);
+
 /* ids -> the bytes they stand for (special tokens: their text), malloc'ed
  * into *text (NUL-terminated for convenience). An id outside the vocabulary
  * is an error. */

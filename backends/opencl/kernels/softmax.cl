@@ -65,8 +65,8 @@ __kernel void softmax_rows_forward(__global float *out, ulong out_off,
     const int lid = (int)get_local_id(0), L = (int)get_local_size(0);
     if (g >= (size_t)rows)
         return;
-    __global const float *x = inp + inp_off + (size_t)g * ld;
-    __global float *y = out + out_off + (size_t)g * ld;
+    __global const float *x = inp + inp_off + g * (size_t)ld;
+    __global float *y = out + out_off + g * (size_t)ld;
 
     float best = -INFINITY;
     for (int j = lid; j < n; j += L)
