@@ -42,5 +42,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     free(s.loss);
     free(s.ntokens);
     free(s.domain);
+    free(s.ref);
     return 0;
 }
