@@ -10,10 +10,13 @@
 #include "core/checkpoint.h"
 #include "core/ckpt_meta.h"
 #include "core/fileio.h"
+#include "core/hf_dir.h"
 #include "core/model_file.h"
 #include "models/family.h"
 #include "models/gpt2/gpt2_config.h"
 #include "core/shard.h"
+#include "core/tokenizer/bpe_train.h"
+#include "core/tokenizer/tok_write.h"
 #include "core/train_config.h"
 #include "reweight/reweight.h"
 
@@ -125,6 +128,57 @@ int main(int argc, char **argv)
     put(dir, "model_file", "seed-llama", b, n);
     free(b);
     remove(path);
+
+    /* safetensors: the small GPT-2 as a Hugging Face directory (its
+     * model.safetensors, and its config.json: the target reads both kinds) */
+    snprintf(path, sizeof path, "%s/hf.tmp", dir);
+    struct hf_extra ex = { .bos_token_id = 2, .eos_token_id = 2 };
+    check(hf_dir_write(path, &c, params, &ex, &err), &err);
+    char file[4200];
+    snprintf(file, sizeof file, "%s/%s", path, HF_WEIGHTS_FILE);
+    b = slurp(file, &n);
+    put(dir, "safetensors", "seed", b, n);
+    free(b);
+    remove(file);
+    snprintf(file, sizeof file, "%s/%s", path, HF_CONFIG_FILE);
+    b = slurp(file, &n);
+    put(dir, "safetensors", "seed-config", b, n);
+    free(b);
+    remove(file);
+    remove(path);
+
+    /* tokenizer: a byte-level BPE heft trains (280 tokens) as tokenizer.json,
+     * and a hand-written LLaMA-3-like one (Split regex, then ByteLevel) */
+    static const char corpus[] = "Hello, world! It's a small corpus: hello hello world, "
+                                 "the cat sat on the mat; naïve café 2024.\n\tdone  ok\n";
+    snprintf(path, sizeof path, "%s/corpus.tmp", dir);
+    check(atomic_write_file(path, corpus, sizeof corpus - 1, &err), &err);
+    const char *inputs[] = { path };
+    struct bpe_train_options bo = { .inputs = inputs, .ninputs = 1, .vocab_size = 280,
+                                    .min_frequency = 1, .threads = 1 };
+    struct bpe bm;
+    struct bpe_train_result br;
+    check(bpe_train(&bo, &bm, &br, &err), &err);
+    remove(path);
+    snprintf(path, sizeof path, "%s/tokenizer.tmp", dir);
+    check(tok_write_hf_json(&bm, path, &err), &err);
+    bpe_free(&bm);
+    b = slurp(path, &n);
+    put(dir, "tokenizer", "seed-trained", b, n);
+    free(b);
+    remove(path);
+    static const char tokjson[] =
+        "{\"version\":\"1.0\",\"added_tokens\":[{\"id\":7,\"content\":\"<|end_of_text|>\","
+        "\"special\":true}],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Sequence\","
+        "\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":"
+        "\"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|\\\\p{N}{1,3}| ?"
+        "[^\\\\s\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+\"},"
+        "\"behavior\":\"Isolated\",\"invert\":false},{\"type\":\"ByteLevel\","
+        "\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":false}]},"
+        "\"model\":{\"type\":\"BPE\",\"dropout\":null,\"ignore_merges\":true,"
+        "\"vocab\":{\"a\":0,\"b\":1,\"c\":2,\"ab\":3,\"abc\":4,\"\\u0120\":5,\"\\u0120a\":6},"
+        "\"merges\":[\"a b\",[\"ab\",\"c\"],\"\\u0120 a\"]}}";
+    put(dir, "tokenizer", "seed-hand", tokjson, sizeof tokjson - 1);
 
     /* config: every setting as a checkpoint records it, and a hand-written one */
     struct train_config tc;

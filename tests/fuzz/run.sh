@@ -5,7 +5,8 @@
 #
 #   tests/fuzz/run.sh [--seconds S | --runs N] [--out DIR] [--nice] [TARGET...]
 #
-# Targets: shard manifest model_file checkpoint config weights (default: all).
+# Targets: shard manifest model_file checkpoint config weights safetensors
+# tokenizer (default: all).
 # DIR (default ./fuzz-out) holds the build, corpus/<target>/ and crashes/.
 # Prints one line per target: inputs run, seconds, inputs/s, corpus size;
 # exits 1 if any target found a crash, leak or sanitizer report (the input is
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
     *) TARGETS="$TARGETS $1"; shift ;;
   esac
 done
-[ -n "$TARGETS" ] || TARGETS="shard manifest model_file checkpoint config weights"
+[ -n "$TARGETS" ] || TARGETS="shard manifest model_file checkpoint config weights safetensors tokenizer"
 [ -n "$SECONDS_EACH$RUNS" ] || SECONDS_EACH=10
 CLANG=${CLANG:-clang}
 
