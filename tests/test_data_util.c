@@ -101,6 +101,7 @@ unsigned char *read_bytes(const char *path, size_t *n)
     ck_assert_ptr_nonnull(buf);
     ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
     fclose(f);
+    buf[size] = 0; /* a NUL past the end: text files can be searched as strings */
     *n = (size_t)size;
     return buf;
 }

@@ -30,7 +30,8 @@ struct test_shard {
 #define TEST_SHARD_BASE(k) (1000 * (k) + 1)
 void make_dataset_dir(const char *dir, const struct test_shard *shards, int count);
 
-/* Reads a whole file; *n gets its size. Caller frees. */
+/* Reads a whole file; *n gets its size, and a NUL follows the last byte.
+ * Caller frees. */
 unsigned char *read_bytes(const char *path, size_t *n);
 /* Number of entries in a directory other than . and .. */
 int dir_entries(const char *dir);
