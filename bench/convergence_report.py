@@ -422,7 +422,7 @@ def table(mix, res, baseline, order):
     if sig_arms:
         lines += ["", "#### mix `%s`: what the learnability-aware rules saw, per domain after the "
                   "warm-up: mean train loss / mean reference loss (reducible) or learnability "
-                  "λ in 1e-3 nats per step per unit of weight (learnability)" % mix, "",
+                  "λ in 1e-3 nats per step (per unit of weight unless --rw-learn-raw)" % mix, "",
                   "| arm | " + " | ".join(wd) + " |", "| --- |" + " --- |" * len(wd)]
         for a in sig_arms:
             cells = []
@@ -437,6 +437,26 @@ def table(mix, res, baseline, order):
                 else:
                     cells.append("%.2f" % v[0])
             lines.append("| %s | %s |" % (a, " | ".join(cells)))
+    return "\n".join(lines) + "\n"
+
+
+def track_table(mix, arms, order, domain, width):
+    """One domain's mean N*w and train loss over time, per arm (seed 1, or the
+    lowest seed): the dynamics the end-of-run means average away."""
+    rows = []
+    for a in [x for x in order if x in arms]:
+        run = arms[a][min(arms[a])]
+        bins = weight_bins(run, width)
+        rows.append((a, [(c, b.get(domain)) for c, b in bins]))
+    if not rows:
+        return ""
+    heads = ["%d-%d" % (c - width / 2, c + width / 2) for c, _ in rows[0][1]]
+    lines = ["#### mix `%s`: domain `%s` over time, %d-step bins (lowest seed): mean N·w / mean "
+             "train loss" % (mix, domain, width), "",
+             "| arm | " + " | ".join(heads) + " |", "| --- |" + " --- |" * len(heads)]
+    for a, cells in rows:
+        lines.append("| %s | %s |" % (a, " | ".join(
+            "–" if v is None else "%.2f / %.2f" % (v[0], v[1]) for _, v in cells)))
     return "\n".join(lines) + "\n"
 
 
@@ -651,6 +671,9 @@ def main():
     ap.add_argument("--regimes", help="comma-separated LABEL=DIR results directories of the "
                     "same benchmark with one setting changed each: adds a regime table per mix")
     ap.add_argument("--regime-arms", help="arms in the regime tables (default: all found)")
+    ap.add_argument("--track", help="comma-separated domains: a table of each one's weight "
+                    "and train loss over time per arm")
+    ap.add_argument("--track-bin", type=int, default=100, help="steps per bin of --track")
     a = ap.parse_args()
     data = load(a.results, [m for m in a.mixes.split(",") if m])
     if not data:
@@ -669,6 +692,10 @@ def main():
             [a.baseline] + sorted(x for x in res if x != a.baseline)
         order += sorted(x for x in res if x not in order)
         md.append(table(mix, res, a.baseline, order))
+        for dom in [d for d in (a.track or "").split(",") if d]:
+            t = track_table(mix, arms, order, dom, a.track_bin)
+            if t:
+                md.append(t)
         for arm, r in res.items():
             for s, p in r["seeds"].items():
                 records.append(dict(p, type="run", mix=mix, arm=arm, seed=s))

@@ -44,6 +44,21 @@ grep -q '"n_noref":' "$SCRATCH/own/metrics.jsonl" && grep -q '"ref":' "$SCRATCH/
   pass "metrics log the reference losses per domain and the rows without one" ||
   fail "metrics lack n_noref or per-domain ref"
 
+# a LLaMA model file scores too (any model file heft reads), and a LLaMA
+# learner starting from it finds its own windows the same way
+if "$HEFT" train --model llama-tiny --heads 4 --kv-heads 2 --ffn 64 $RUN --data "$DATA" --steps 3 \
+     --out "$SCRATCH/llref" >/dev/null 2>"$SCRATCH/err" &&
+   "$HEFT" score --model-file "$SCRATCH/llref/model.bin" --data "$DATA" --seq 32 --max-windows 7000 \
+     --quiet --out "$SCRATCH/llref.bin" >/dev/null 2>"$SCRATCH/err" &&
+   "$HEFT" train $RUN --data "$DATA" --init-from "$SCRATCH/llref/model.bin" --steps 1 --batch 16 \
+     --reweight reducible --ref-losses "$SCRATCH/llref.bin" --trace "$SCRATCH/ll.trace" \
+     --out "$SCRATCH/llown" >/dev/null 2>"$SCRATCH/err"; then
+  out=$("$TRACECMP" --loss-is-ref "$SCRATCH/ll.trace" --rtol 1e-5) && pass "LLaMA reference: $out" ||
+    fail "LLaMA reference: $out"
+else
+  fail "LLaMA reference model: $(cat "$SCRATCH/err")"
+fi
+
 # ---- bad input -----------------------------------------------------------------
 T="$RUN --layers 1 --channels 16 --heads 2 --steps 1"
 expect_error "score without --model-file" "--model-file is required" \
