@@ -210,6 +210,13 @@ struct backend {
     int failed;           /* sticky error flag */
     char error[512];      /* first error message */
     void *impl;           /* backend-private state */
+    /* 1 when `upload` and `download` may run on a second thread while this
+     * thread's ops run, on memory those ops do not touch (ZeRO-3's prefetch,
+     * core/train_prefetch.c). The second thread only reads the sticky error
+     * state on the way (it never calls backend_check): a failure on either
+     * thread is found by the first thread's next check, after it has waited
+     * for the second. */
+    int concurrent_transfers;
 };
 
 /* What to create. */

@@ -46,9 +46,10 @@ void comm_set_timeout(struct comm *c, double seconds);
 /* The same, with the reason for the limit that the message gives (NULL:
  * "--comm-timeout S"); `why` is copied. */
 void comm_set_watch(struct comm *c, double seconds, const char *why);
-/* Wall-clock seconds spent inside collectives since comm_init, waiting for
- * slower ranks included: the communication time of a step is the difference
- * of two readings. */
+/* Wall-clock seconds the main thread spent inside collectives since
+ * comm_init, waiting for slower ranks included, and waiting for a background
+ * job (below): the communication time of a step is the difference of two
+ * readings. */
 double comm_seconds(const struct comm *c);
 
 /* recv (size * n) = the n values of every rank, in rank order. */
@@ -81,5 +82,41 @@ int comm_gatherv_f32(struct comm *c, const float *send, const size_t *counts, fl
 int comm_scatterv_f32(struct comm *c, const float *send, const size_t *counts, float *recv,
                       int root, struct herr *err);
 int comm_barrier(struct comm *c, struct herr *err);
+
+/* ---- background transfers (ZeRO-3's prefetch, core/train_prefetch.c) -------
+ *
+ * One job at a time runs on a communication thread while the main thread
+ * goes on computing; the job may call the collectives above. MPI is then
+ * initialized MPI_THREAD_SERIALIZED, and only one thread may be inside MPI at
+ * a time, so every collective called on the main thread first waits for the
+ * job in flight: a collective made while a job runs cannot overlap it, and
+ * callers need not remember to wait. A job that failed makes every later
+ * collective and wait fail with its message (the run ends there).
+ *
+ * Time: comm_seconds counts the main thread's time inside collectives and
+ * waiting for a job (what communication costs the main thread: the exposed
+ * part); the job's own time inside collectives is not in it, but in
+ * comm_background_seconds (the overlapped part, or the part of it that the
+ * main thread's wait then exposes). A job's collective is watched by the
+ * watchdog like the main thread's.
+ *
+ * The single-process build runs each job at once, inside
+ * comm_background_start. */
+
+typedef int (*comm_job)(void *arg, struct herr *err);
+
+/* 1 when jobs may run in the background; 0 with *why (unless NULL) saying
+ * why not ("this MPI library gives MPI_THREAD_FUNNELED, not SERIALIZED"). */
+int comm_background_available(const struct comm *c, const char **why);
+/* Waits for the job in flight (failing with its error, if it failed), then
+ * hands job(arg) to the communication thread. Main thread only. */
+int comm_background_start(struct comm *c, comm_job job, void *arg, struct herr *err);
+/* Waits for the job in flight, if any: 0, or -1 with its message. The wait
+ * counts in comm_seconds. */
+int comm_background_wait(struct comm *c, struct herr *err);
+/* Whether a job is posted and not yet waited for. */
+int comm_background_pending(const struct comm *c);
+/* Seconds jobs have spent inside collectives since comm_init. */
+double comm_background_seconds(const struct comm *c);
 
 #endif

@@ -6,11 +6,20 @@
  * HEFT_MPI=0 keeps it off.
  *
  * Every collective goes through watch_begin/watch_end, which time it (for
- * comm_seconds) and tell the watchdog thread that a wait is in progress. The
- * watchdog never calls MPI (MPI is initialized MPI_THREAD_FUNNELED): past the
- * deadline it writes its message with write(2) and leaves with _exit, and the
- * launcher, seeing a rank end without MPI_Finalize, ends the others. */
+ * comm_seconds, or comm_background_seconds on the communication thread) and
+ * tell the watchdog thread that a wait is in progress. The watchdog never
+ * calls MPI: past the deadline it writes its message with write(2) and
+ * leaves with _exit, and the launcher, seeing a rank end without
+ * MPI_Finalize, ends the others.
+ *
+ * Threads and MPI. MPI is initialized MPI_THREAD_SERIALIZED: the main thread
+ * and the communication thread of background jobs (core/comm_worker.h) both
+ * call it, never at once. Each collective called on the main thread first
+ * waits for the job in flight (serialize below), so that holds whatever the
+ * caller does. A library that gives less disables background jobs
+ * (comm_background_available), and only the main thread calls MPI. */
 #include "core/comm.h"
+#include "core/comm_worker.h"
 
 #include <limits.h>
 #include <mpi.h>
@@ -25,7 +34,16 @@ struct comm {
     int mpi; /* 1 when MPI was initialized (a launcher started us) */
     int rank, size;
     char describe[160];
-    double seconds; /* inside collectives; main thread only */
+    double seconds; /* inside collectives and waiting for a job; main thread only */
+
+    /* background jobs (comm.h); the worker starts with the first job */
+    int bg_ok;             /* MPI gives MPI_THREAD_SERIALIZED, or no MPI */
+    char bg_why[160];      /* why not, when !bg_ok */
+    struct comm_worker worker;
+    int bg_pending;        /* posted, not yet waited for; main thread only */
+    int bg_failed;         /* a job failed: its message, for every later call */
+    struct herr bg_err;
+    double bg_seconds;     /* jobs' time inside collectives; under lock */
 
     /* watchdog: everything below is shared with its thread, under lock */
     pthread_mutex_t lock;
@@ -125,7 +143,7 @@ static void watchdog_stop(struct comm *c)
     pthread_mutex_destroy(&c->lock);
 }
 
-static double watch_begin(struct comm *c, const char *call)
+static double watch_start(struct comm *c, const char *call)
 {
     double t0 = now_s();
     pthread_mutex_lock(&c->lock);
@@ -137,10 +155,91 @@ static double watch_begin(struct comm *c, const char *call)
 
 static void watch_end(struct comm *c, double t0)
 {
+    double dt = now_s() - t0;
     pthread_mutex_lock(&c->lock);
     c->call = NULL;
+    if (comm_worker_is_self(&c->worker))
+        c->bg_seconds += dt; /* overlapped with the main thread's work */
     pthread_mutex_unlock(&c->lock);
-    c->seconds += now_s() - t0;
+    if (!comm_worker_is_self(&c->worker))
+        c->seconds += dt;
+}
+
+/* ---- background jobs ------------------------------------------------------------ */
+
+/* The main thread waits for the job in flight: before any collective of its
+ * own (one thread in MPI at a time) and where it needs the job's result. The
+ * wait counts in comm_seconds; the job's own collectives are in bg_seconds. */
+static int bg_wait(struct comm *c)
+{
+    if (c->bg_pending) {
+        double t0 = now_s();
+        if (comm_worker_wait(&c->worker, &c->bg_err))
+            c->bg_failed = 1;
+        c->bg_pending = 0;
+        c->seconds += now_s() - t0;
+    }
+    return c->bg_failed ? -1 : 0;
+}
+
+/* Every collective's first step: on the main thread, the job in flight ends
+ * first; a job that failed fails the call too. */
+static int serialize(struct comm *c, const char *what, struct herr *err)
+{
+    if (comm_worker_is_self(&c->worker))
+        return 0;
+    if (bg_wait(c))
+        return herr_set(err, "before %s: a background transfer failed: %s", what,
+                        c->bg_err.msg);
+    return 0;
+}
+
+/* A collective's start: serialized with a job in flight, then watched and
+ * timed from *t0. */
+static int watch_begin(struct comm *c, const char *call, double *t0, struct herr *err)
+{
+    if (serialize(c, call, err))
+        return -1;
+    *t0 = watch_start(c, call);
+    return 0;
+}
+
+int comm_background_available(const struct comm *c, const char **why)
+{
+    if (why)
+        *why = c->bg_ok ? "" : c->bg_why;
+    return c->bg_ok;
+}
+
+int comm_background_start(struct comm *c, comm_job job, void *arg, struct herr *err)
+{
+    if (!c->bg_ok)
+        return herr_set(err, "background transfers are off: %s", c->bg_why);
+    if (comm_background_wait(c, err))
+        return -1;
+    if (!c->worker.started && comm_worker_start(&c->worker, err))
+        return -1;
+    comm_worker_post(&c->worker, job, arg);
+    c->bg_pending = 1;
+    return 0;
+}
+
+int comm_background_wait(struct comm *c, struct herr *err)
+{
+    if (bg_wait(c))
+        return herr_set(err, "%s", c->bg_err.msg);
+    return 0;
+}
+
+int comm_background_pending(const struct comm *c) { return c->bg_pending; }
+
+double comm_background_seconds(const struct comm *c)
+{
+    pthread_mutex_t *lock = (pthread_mutex_t *)&c->lock; /* const view, locked read */
+    pthread_mutex_lock(lock);
+    double s = c->bg_seconds;
+    pthread_mutex_unlock(lock);
+    return s;
 }
 
 /* ---- set-up --------------------------------------------------------------- */
@@ -167,6 +266,7 @@ int comm_init(struct comm **out, int *argc, char ***argv, struct herr *err)
         if (!c)
             return herr_set(err, "out of memory");
         c->size = 1;
+        c->bg_ok = 1; /* no MPI at all: a job only copies */
         snprintf(c->describe, sizeof c->describe,
                  "one process (MPI built in; start under mpiexec for more ranks)");
         if (watchdog_start(c, err)) {
@@ -176,14 +276,16 @@ int comm_init(struct comm **out, int *argc, char ***argv, struct herr *err)
         *out = c;
         return 0;
     }
-    int initialized = 0;
+    int initialized = 0, provided = MPI_THREAD_SINGLE;
     MPI_Initialized(&initialized);
     if (!initialized) {
-        /* OpenMP threads compute, but only the main thread calls MPI */
-        int provided = 0;
-        int rc = MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+        /* OpenMP threads compute; the main thread and the communication
+         * thread call MPI, one at a time */
+        int rc = MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided);
         if (rc != MPI_SUCCESS)
             return mpi_fail(err, "MPI_Init_thread", rc);
+    } else {
+        MPI_Query_thread(&provided);
     }
     /* errors come back as codes, so each becomes a message naming the call */
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
@@ -191,6 +293,11 @@ int comm_init(struct comm **out, int *argc, char ***argv, struct herr *err)
     if (!c)
         return herr_set(err, "out of memory");
     c->mpi = 1;
+    c->bg_ok = provided >= MPI_THREAD_SERIALIZED;
+    if (!c->bg_ok)
+        snprintf(c->bg_why, sizeof c->bg_why,
+                 "this MPI library gives thread level %s, not MPI_THREAD_SERIALIZED",
+                 provided == MPI_THREAD_FUNNELED ? "MPI_THREAD_FUNNELED" : "MPI_THREAD_SINGLE");
     MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &c->size);
     char version[MPI_MAX_LIBRARY_VERSION_STRING];
@@ -220,6 +327,7 @@ int comm_init(struct comm **out, int *argc, char ***argv, struct herr *err)
 void comm_finalize(struct comm *c)
 {
     int mpi = c->mpi;
+    comm_worker_stop(&c->worker); /* a job in flight ends first (the watchdog still watches) */
     watchdog_stop(c);
     free(c);
     if (mpi)
@@ -279,7 +387,9 @@ static int allgather(struct comm *c, const void *send, size_t n, size_t elem, vo
     }
     if (fits_int(n, what, err))
         return -1;
-    double t0 = watch_begin(c, what);
+    double t0;
+    if (watch_begin(c, what, &t0, err))
+        return -1;
     int rc = MPI_Allgather(send, (int)n, t, recv, (int)n, t, MPI_COMM_WORLD);
     watch_end(c, t0);
     return rc == MPI_SUCCESS ? 0 : mpi_fail(err, what, rc);
@@ -291,7 +401,9 @@ static int allreduce(struct comm *c, void *buf, size_t n, MPI_Datatype t, size_t
 {
     if (c->size == 1)
         return 0;
-    double t0 = watch_begin(c, what);
+    double t0;
+    if (watch_begin(c, what, &t0, err))
+        return -1;
     int rc = MPI_SUCCESS;
     for (size_t i = 0; rc == MPI_SUCCESS && i < n; i += CHUNK) {
         int count = (int)(n - i < (size_t)CHUNK ? n - i : (size_t)CHUNK);
@@ -340,7 +452,9 @@ int comm_reduce_scatter_sum_f32(struct comm *c, float *buf, size_t block, struct
     const char *what = "MPI_Reduce_scatter_block(float)";
     if (fits_int(block, what, err))
         return -1;
-    double t0 = watch_begin(c, what);
+    double t0;
+    if (watch_begin(c, what, &t0, err))
+        return -1;
     int rc = MPI_Reduce_scatter_block(MPI_IN_PLACE, buf, (int)block, MPI_FLOAT, MPI_SUM,
                                       MPI_COMM_WORLD);
     watch_end(c, t0);
@@ -354,7 +468,9 @@ int comm_allgather_inplace_f32(struct comm *c, float *buf, size_t block, struct 
     const char *what = "MPI_Allgather(float)";
     if (fits_int(block, what, err))
         return -1;
-    double t0 = watch_begin(c, what);
+    double t0;
+    if (watch_begin(c, what, &t0, err))
+        return -1;
     int rc = MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, (int)block, MPI_FLOAT,
                            MPI_COMM_WORLD);
     watch_end(c, t0);
@@ -365,7 +481,9 @@ int comm_bcast(struct comm *c, void *buf, size_t bytes, int root, struct herr *e
 {
     if (c->size == 1)
         return 0;
-    double t0 = watch_begin(c, "MPI_Bcast");
+    double t0;
+    if (watch_begin(c, "MPI_Bcast", &t0, err))
+        return -1;
     int rc = MPI_SUCCESS;
     for (size_t i = 0; rc == MPI_SUCCESS && i < bytes; i += CHUNK) {
         int count = (int)(bytes - i < (size_t)CHUNK ? bytes - i : (size_t)CHUNK);
@@ -405,7 +523,11 @@ static int scatter_gather(struct comm *c, int gather, float *send, const size_t 
     int *displs = icounts + c->size;
     int rc = block_layout(c, counts, icounts, displs, what, err);
     if (rc == 0) {
-        double t0 = watch_begin(c, what);
+        double t0 = 0.0;
+        if (watch_begin(c, what, &t0, err)) {
+            free(icounts);
+            return -1;
+        }
         int mine = icounts[c->rank];
         /* root's own block already in place: NULL on the root side */
         if (c->rank == root && gather && !send)
@@ -441,7 +563,9 @@ int comm_barrier(struct comm *c, struct herr *err)
 {
     if (c->size == 1)
         return 0;
-    double t0 = watch_begin(c, "MPI_Barrier");
+    double t0;
+    if (watch_begin(c, "MPI_Barrier", &t0, err))
+        return -1;
     int rc = MPI_Barrier(MPI_COMM_WORLD);
     watch_end(c, t0);
     return rc == MPI_SUCCESS ? 0 : mpi_fail(err, "MPI_Barrier", rc);

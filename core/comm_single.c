@@ -6,7 +6,8 @@
 #include <string.h>
 
 struct comm {
-    int unused;
+    int bg_failed;      /* a background job failed: its message */
+    struct herr bg_err;
 };
 
 int comm_init(struct comm **out, int *argc, char ***argv, struct herr *err)
@@ -106,3 +107,30 @@ int comm_barrier(struct comm *c, struct herr *err)
     (void)err;
     return 0;
 }
+
+/* Background jobs run at once, on the calling thread: there is no MPI to
+ * overlap, and a job's result is the same. */
+int comm_background_available(const struct comm *c, const char **why)
+{
+    (void)c;
+    if (why)
+        *why = "";
+    return 1;
+}
+
+int comm_background_start(struct comm *c, comm_job job, void *arg, struct herr *err)
+{
+    if (comm_background_wait(c, err))
+        return -1;
+    herr_clear(&c->bg_err);
+    c->bg_failed = job(arg, &c->bg_err) != 0;
+    return 0;
+}
+
+int comm_background_wait(struct comm *c, struct herr *err)
+{
+    return c->bg_failed ? herr_set(err, "%s", c->bg_err.msg) : 0;
+}
+
+int comm_background_pending(const struct comm *c) { (void)c; return 0; }
+double comm_background_seconds(const struct comm *c) { (void)c; return 0.0; }

@@ -59,12 +59,14 @@ int plan_compute(const struct plan_request *q, struct plan *p, struct herr *err)
     p->host_staging = (double)hs.staging_bytes;
     p->host_stage = W > 1 || p->zero >= 2 ? (double)hs.stage_floats * f : 0.0;
     p->host_acc = (double)ds.host_acc * f;
+    p->host_prefetch = p->zero == 3 && q->zero_prefetch ? (double)ds.host_prefetch * f : 0.0;
     p->host_transient = (double)(hs.init_bytes > hs.ckpt_bytes ? hs.init_bytes : hs.ckpt_bytes);
-    p->host_total = p->host_staging + p->host_stage + p->host_acc + p->host_transient +
-                    q->baseline_bytes;
+    p->host_total = p->host_staging + p->host_stage + p->host_acc + p->host_prefetch +
+                    p->host_transient + q->baseline_bytes;
     /* resident at the start: what is filled when allocated (not the
      * activations, nor the gathered buffers, first written in the first step) */
-    double fixed = p->host_staging + p->host_stage + p->host_acc + q->baseline_bytes;
+    double fixed = p->host_staging + p->host_stage + p->host_acc + p->host_prefetch +
+                   q->baseline_bytes;
     double at_start = p->device_total - p->activations - p->gathered_weights -
                       p->gathered_grads + (double)hs.init_bytes;
     double at_end = p->device_total + (q->no_export ? (double)hs.ckpt_bytes : (double)hs.init_bytes);

@@ -24,6 +24,8 @@ struct plan_request {
     int ranks, batch, seq, grad_accum;
     int zero;                   /* ZeRO stage 0..3 */
     int normalize_step;         /* --rw-normalize step (stage 3 re-forwards: more gathers) */
+    int zero_prefetch;          /* --zero-prefetch on: stage 3's prefetch has its own stage
+                                   (where it runs: the CPU backend, core/train_prefetch.c) */
     struct model_memory mem;    /* recompute mode */
     double device_mem;          /* bytes of one device (0 = no fit check) */
     int no_export;              /* the run stops before --steps (--stop-after): rank 0
@@ -53,6 +55,7 @@ struct plan {
     double host_stage;          /* the exchange's stage: buckets and gather/reduce-scatter
                                    rounds (W > 1, or ZeRO-2/3) */
     double host_acc;            /* ZeRO-2/3 with K > 1: adds a reduced round to the shard */
+    double host_prefetch;       /* ZeRO-3 with the prefetch: its own stage */
     double host_transient;      /* largest short-lived buffer: parameter copy at start
                                    and export, or a checkpoint chunk */
     double host_total;          /* staging + stage + transient + baseline */

@@ -109,6 +109,10 @@ static const struct opt_spec options[] = {
       "ZeRO stage: 0 all-reduce; 1 shard Adam's state; 2 and gradients; 3 and parameters "
       "(each layer gathered when used)" },
     { "zero1", OPT_FLAG, F(zero1), 0, 1, NULL, "the same as --zero 1" },
+    { "zero-prefetch", OPT_STRING, F(zero_prefetch), 1, 0, "on|off",
+      "stage 3: gather the next layer on a communication thread while the current one "
+      "computes (on, the default; CPU backend and an MPI with MPI_THREAD_SERIALIZED, else "
+      "in line) or when the model asks for it (off); the same results either way" },
     { "comm-timeout", OPT_DOUBLE, F(comm_timeout), -1, 1e9, "S",
       "end the job when a collective waits longer than S seconds for a hung rank (0 = never; "
       "-1 = auto: 20 s + 2 x the longest recent step, 600 s at start-up and checkpoints)" },
@@ -157,6 +161,7 @@ void train_config_default(struct train_config *c)
     c->seed = 1337;
     strcpy(c->backend, "cpu");
     strcpy(c->recompute, "none");
+    strcpy(c->zero_prefetch, "on");
     c->ckpt_every = 100;
     c->keep = 2;
     c->val_every = 100;
@@ -184,6 +189,8 @@ int train_config_validate(const struct train_config *c, struct herr *err)
     enum model_recompute rc;
     if (model_recompute_parse(c->recompute, &rc, err))
         return -1;
+    if (strcmp(c->zero_prefetch, "on") != 0 && strcmp(c->zero_prefetch, "off") != 0)
+        return herr_set(err, "--zero-prefetch '%s': expected 'on' or 'off'", c->zero_prefetch);
     if (strcmp(c->rw_normalize, "micro") != 0 && strcmp(c->rw_normalize, "step") != 0)
         return herr_set(err, "--rw-normalize '%s': expected 'micro' or 'step'", c->rw_normalize);
     if (c->shape.max_seq_len && c->seq > c->shape.max_seq_len)

@@ -64,6 +64,7 @@ int trainer_validate(struct trainer *t, struct herr *err)
                 return herr_wrap(err, "validation of domain %s: ", dataset_domain_name(t->ds, d));
             if (rc == 0)
                 break;
+            zero_begin_pass(t, ZERO_PASS_FORWARD);
             if (t->model.ops->forward(t->model.impl, t->inputs, t->targets, err) ||
                 t->model.ops->row_loss_sums(t->model.impl, t->row_sums, err))
                 return herr_wrap(err, "validation of domain %s: ", dataset_domain_name(t->ds, d));

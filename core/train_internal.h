@@ -36,11 +36,30 @@ struct step_report {
                                  staging copies included, timed after a barrier so
                                  that waiting for a slower rank is not in it */
     double exchange_mean;     /* over all ranks */
+    double gather_wait_seconds; /* ZeRO-3: the main thread waiting for layer gathers (in
+                                   line or prefetched), part of exchange_seconds */
+    double gather_wait_mean;    /* over all ranks */
+    double prefetch_seconds;    /* ZeRO-3: the prefetches' own time on the comm thread */
     double exchange_bytes;    /* this rank's share of the exchange's collectives: (W-1)
                                  x the block of every all-gather and reduce-scatter, and
                                  2 (W-1)/W x each all-reduced bucket */
     struct rw_stats rw;   /* statistics of the last reweighting of the step */
     int rw_calls;         /* reweightings in the step (1, or K for --rw-normalize micro) */
+};
+
+/* The model pass a trainer is about to run, for ZeRO-3's prefetch: which
+ * layer it asks for next (core/train_prefetch.c). */
+enum zero_pass { ZERO_PASS_NONE, ZERO_PASS_FORWARD, ZERO_PASS_BACKWARD };
+
+/* ZeRO-3's gather on the communication thread: what it gathers and what it
+ * reports back. Written by the main thread before the job starts, by the job
+ * while it runs, read by the main thread after it waited. */
+struct zero_fetch {
+    struct trainer *t;
+    int g, b;       /* layer g into layer buffer b */
+    long step;      /* for messages */
+    double bytes;   /* moved (as zero_state's bytes counts them) */
+    double seconds; /* the job's time: overlapped with the main thread's work */
 };
 
 /* ZeRO-2/3 (core/train_zero.c): this rank's shards, the gathered buffers the
@@ -58,7 +77,20 @@ struct zero_state {
     int outer_held;
     int backwards;             /* this step's backwards so far: later ones add */
     float *acc;                /* host: the shard's round, for adding (K > 1) */
-    double bytes, seconds;     /* moved and spent in the hooks this step */
+    double bytes, seconds;     /* moved and spent in the hooks this step: the main
+                                  thread's time, a prefetch's only as far as the main
+                                  thread waited for it */
+    double wait_seconds;       /* of that: waiting for layer gathers (in line, or a
+                                  prefetch not yet done) */
+    double prefetch_seconds;   /* the prefetches' own time this step (overlapped) */
+
+    /* stage 3's prefetch (core/train_prefetch.c) */
+    int prefetch;              /* on: the next layer is gathered on the comm thread */
+    char prefetch_note[256];   /* why it is off although asked for ("" if not) */
+    enum zero_pass pass;       /* the model pass in progress, as the trainer said */
+    int fetching;              /* fetch is started and not collected */
+    struct zero_fetch fetch;
+    float *pstage;             /* host: the prefetch's own stage */
 };
 
 struct trainer {
@@ -197,6 +229,31 @@ int zero_update(struct trainer *t, double lr, double clip_scale, struct herr *er
 int zero_share_params(struct trainer *t, struct herr *err);
 /* The parameters changed outside a step (restore): gathered copies are stale. */
 void zero_params_changed(struct trainer *t);
+/* The model pass about to run (forward or backward; validation too): the
+ * order in which it will ask for layers. Every model forward and backward
+ * of a stage-3 trainer says so first; a pass that did not would still be
+ * right, only without prefetch. */
+void zero_begin_pass(struct trainer *t, enum zero_pass pass);
+/* Group g's gathers of this rank's parameter pieces into dst through stage
+ * (W rounds of the trainer's round size), without checking the backend:
+ * what the prefetch thread runs. */
+int zero_gather_layer(struct trainer *t, int g, dptr dst, float *stage, long step,
+                      double *bytes, struct herr *err);
+
+/* train_prefetch.c: ZeRO-3's prefetch of the next layer */
+/* After the rank check: prefetch on or off (the same on every rank), its
+ * stage allocated. */
+int zero_prefetch_setup(struct trainer *t, struct herr *err);
+/* The model asked for group g and has it: start gathering the layer the pass
+ * asks for next, unless its buffer holds it. */
+int zero_prefetch_next(struct trainer *t, int g, struct herr *err);
+/* Waits for the gather in flight, if any: its layer's buffer then holds it;
+ * its error, if it failed. */
+int zero_prefetch_collect(struct trainer *t, struct herr *err);
+/* Waits for a gather in flight and forgets it (its buffer holds nothing
+ * known): on an error path, or when the parameters change. */
+void zero_prefetch_drop(struct trainer *t);
+void zero_prefetch_teardown(struct trainer *t);
 
 /* train_agree.c */
 /* Every rank must train the same thing: compares the settings that define

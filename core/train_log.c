@@ -138,6 +138,8 @@ int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
     jsonl_str(&j, "comm", comm_describe(t->comm));
     jsonl_int(&j, "zero", t->zero);
     jsonl_int(&j, "zero1", t->zero1);
+    if (t->zero == 3)
+        jsonl_str(&j, "zero_prefetch", t->zs.prefetch ? "on" : "off");
     jsonl_str(&j, "backend", t->be->name);
     jsonl_str(&j, "device", t->be->device);
     jsonl_str(&j, "reweight", t->cfg.reweight);
@@ -149,6 +151,8 @@ int trainer_log_open(struct trainer *t, int resumed, struct herr *err)
     emit(t, &j);
     if (t->out_note[0])
         trainer_log_event(t, "note", t->out_note);
+    if (t->zs.prefetch_note[0])
+        trainer_log_event(t, "note", t->zs.prefetch_note);
     if (!trainer_has_val_data(t)) {
         char note[OPT_STRING_MAX + 200];
         snprintf(note, sizeof note, "%s has no validation data (no shard is in the val split: "
@@ -244,6 +248,10 @@ void trainer_log_step(struct trainer *t, const struct step_report *r)
         jsonl_num(&j, "comm_ms_max", r->comm_max * 1e3);
         jsonl_num(&j, "exchange_ms", r->exchange_mean * 1e3);
         jsonl_num(&j, "exchange_mib", r->exchange_bytes / 1048576.0);
+        if (t->zero == 3) {
+            jsonl_num(&j, "gather_wait_ms", r->gather_wait_mean * 1e3);
+            jsonl_num(&j, "prefetch_ms", r->prefetch_seconds * 1e3);
+        }
         jsonl_num(&j, "tokens_per_s", tok_s);
         jsonl_num(&j, "mfu", mfu);
         jsonl_int(&j, "tokens", (long long)(r->step + 1) * t->tokens_per_step);

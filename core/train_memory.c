@@ -63,6 +63,10 @@ void train_device_sizes(int stage, int W, int K, size_t P, const struct zero_lay
     out->gathered_grads = z->outer_floats + z->layer_floats;
     if (K > 1)
         out->host_acc = stage_floats / (size_t)W;
+    if (stage == 3) { /* W rounds of a layer's part, at most the stage's round */
+        size_t round = stage_floats / (size_t)W;
+        out->host_prefetch = (size_t)W * (z->max_pieces < round ? z->max_pieces : round);
+    }
 }
 
 /* Stage 3: the floats of layer gathers in one step (each layer's part of a

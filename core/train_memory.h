@@ -58,6 +58,8 @@ struct train_device_sizes {
     size_t gathered_grads;  /* stages 2, 3: the outer group's + one layer's gradients */
     size_t host_acc;        /* stages 2, 3 with K > 1: host floats that add a reduced
                                round into the gradient shard */
+    size_t host_prefetch;   /* stage 3: host floats of the prefetch's own stage, allocated
+                               when the prefetch is on (core/train_prefetch.c) */
 };
 
 /* For a run at `stage` on W ranks with K micro-batches and P parameters; z

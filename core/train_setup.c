@@ -22,7 +22,7 @@
 static const char *const resume_may_change[] = {
     "backend", "device", "threads", "out", "resume", "ckpt-every", "keep", "val-every",
     "val-batches", "log-every", "quiet", "force", "stop-after", "steps", "zero", "zero1",
-    "recompute", "attn-chunk", "comm-timeout", "trace", "loss-guard", "sample-every", NULL,
+    "zero-prefetch", "recompute", "attn-chunk", "comm-timeout", "trace", "loss-guard", "sample-every", NULL,
 };
 
 static int may_change_on_resume(const char *name)
@@ -390,6 +390,8 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
                                      t->shard_hi[t->rank], err))
         return -1;
     if (trainer_check_ranks_agree(t, err))
+        return -1;
+    if (t->zero == 3 && zero_prefetch_setup(t, err)) /* after: it takes a collective */
         return -1;
     t->tokens_per_step = (long)t->world * t->K * t->cfg.batch * t->cfg.seq;
 

@@ -23,6 +23,7 @@ static int forward_micro(struct trainer *t, int k, int load, struct herr *err)
         trainer_ref_note(t, k);
     if (load && loader_next(t->ld, in, tg, t->domains + (size_t)k * B, err))
         return herr_wrap(err, "loading step %ld micro-batch %d: ", t->step, k);
+    zero_begin_pass(t, ZERO_PASS_FORWARD);
     if (t->model.ops->forward(t->model.impl, in, tg, err))
         return -1;
     if (!load)
@@ -110,22 +111,24 @@ static void account(struct trainer *t, int nk, struct step_report *rep, double s
 
 static int backward_micro(struct trainer *t, struct herr *err)
 {
+    zero_begin_pass(t, ZERO_PASS_BACKWARD);
     return t->model.ops->backward(t->model.impl, t->row_scale, err);
 }
 
 /* Every rank's communication times this step, for the report. */
 static int gather_comm_times(struct trainer *t, struct step_report *rep, struct herr *err)
 {
-    double *all = t->gather_recv; /* free again: W * K * B * 3 >= 2 W doubles */
-    double mine[2] = { rep->comm_seconds, rep->exchange_seconds };
-    if (comm_allgather_f64(t->comm, mine, 2, all, err))
+    double *all = t->gather_recv; /* free again: W * K * B * 3 >= 3 W doubles */
+    double mine[3] = { rep->comm_seconds, rep->exchange_seconds, rep->gather_wait_seconds };
+    if (comm_allgather_f64(t->comm, mine, 3, all, err))
         return herr_wrap(err, "step %ld, gathering timings: ", t->step);
-    rep->comm_mean = rep->comm_max = rep->exchange_mean = 0.0;
+    rep->comm_mean = rep->comm_max = rep->exchange_mean = rep->gather_wait_mean = 0.0;
     for (int r = 0; r < t->world; r++) {
-        rep->comm_mean += all[2 * r] / t->world;
-        rep->exchange_mean += all[2 * r + 1] / t->world;
-        if (all[2 * r] > rep->comm_max)
-            rep->comm_max = all[2 * r];
+        rep->comm_mean += all[3 * r] / t->world;
+        rep->exchange_mean += all[3 * r + 1] / t->world;
+        rep->gather_wait_mean += all[3 * r + 2] / t->world;
+        if (all[3 * r] > rep->comm_max)
+            rep->comm_max = all[3 * r];
     }
     return 0;
 }
@@ -223,8 +226,11 @@ int trainer_step(struct trainer *t, struct step_report *rep, struct herr *err)
     if (trainer_share_params(t, err))
         return -1;
     rep->exchange_seconds += trainer_now() - t_share;
-    if (t->zero >= 2) /* the hooks' gathers and reduce-scatters, staging included */
+    if (t->zero >= 2) { /* the hooks' gathers and reduce-scatters, staging included */
         rep->exchange_seconds = t->zs.seconds;
+        rep->gather_wait_seconds = t->zs.wait_seconds;
+        rep->prefetch_seconds = t->zs.prefetch_seconds;
+    }
     rep->exchange_bytes = exchange_bytes(t);
     t->be->ops->finish(t->be);
     rep->seconds = trainer_now() - t0;

@@ -89,31 +89,54 @@ static const char *group_name(const struct trainer *t, int g, char *buf, size_t 
     return buf;
 }
 
-/* All-gathers group g: this rank's pieces from src (`from`) and every rank's
- * into dst (`to`); with skip_own, this rank's own stay where they are (the
- * parameters of stage 2 are updated in place). */
+/* The rounds of an all-gather of group g through the host block `stage`
+ * (W rounds): this rank's pieces from src (`from`) and every rank's into dst
+ * (`to`); with skip_own, this rank's own stay where they are (the parameters
+ * of stage 2 are updated in place). Adds the bytes moved to *bytes. With
+ * check, the backend's error state is checked between rounds; the prefetch
+ * thread leaves that to the main thread, which checks after waiting for it
+ * (core/train_prefetch.c). Reads the trainer, writes only dst, stage and
+ * *bytes, so that thread may run it. */
+static int gather_rounds(struct trainer *t, int g, dptr src, enum place from, dptr dst,
+                         enum place to, int skip_own, float *stage, int check, long step,
+                         double *bytes, struct herr *err)
+{
+    const struct zero_group *grp = &t->zs.lay.groups[g];
+    size_t b = round_floats(t);
+    char name[32];
+    for (size_t o = 0; o < grp->pieces; o += b) {
+        size_t n = grp->pieces - o < b ? grp->pieces - o : b;
+        move_block(t, grp, o, n, t->rank, stage + (size_t)t->rank * n, src, from, 1);
+        if (check && backend_check(t->be, err))
+            return herr_wrap(err, "step %ld, gathering %s: ", step,
+                             group_name(t, g, name, sizeof name));
+        if (comm_allgather_inplace_f32(t->comm, stage, n, err))
+            return herr_wrap(err, "step %ld, all-gather of %s: ", step,
+                             group_name(t, g, name, sizeof name));
+        for (int k = 0; k < t->world; k++)
+            if (!(skip_own && k == t->rank))
+                move_block(t, grp, o, n, k, stage + (size_t)k * n, dst, to, 0);
+        *bytes += (double)(t->world - 1) * n * sizeof(float);
+    }
+    return 0;
+}
+
+int zero_gather_layer(struct trainer *t, int g, dptr dst, float *stage, long step,
+                      double *bytes, struct herr *err)
+{
+    return gather_rounds(t, g, t->zs.pshard, IN_SHARD, dst, IN_GROUP, 0, stage, 0, step, bytes,
+                         err);
+}
+
+/* All-gathers group g on the main thread, through the trainer's stage. */
 static int gather_group(struct trainer *t, int g, dptr src, enum place from, dptr dst,
                         enum place to, int skip_own, struct herr *err)
 {
     struct zero_state *z = &t->zs;
-    const struct zero_group *grp = &z->lay.groups[g];
-    size_t b = round_floats(t);
     double t0 = trainer_now();
     char name[32];
-    for (size_t o = 0; o < grp->pieces; o += b) {
-        size_t n = grp->pieces - o < b ? grp->pieces - o : b;
-        move_block(t, grp, o, n, t->rank, t->stage + (size_t)t->rank * n, src, from, 1);
-        if (backend_check(t->be, err))
-            return herr_wrap(err, "step %ld, gathering %s: ", t->step,
-                             group_name(t, g, name, sizeof name));
-        if (comm_allgather_inplace_f32(t->comm, t->stage, n, err))
-            return herr_wrap(err, "step %ld, all-gather of %s: ", t->step,
-                             group_name(t, g, name, sizeof name));
-        for (int k = 0; k < t->world; k++)
-            if (!(skip_own && k == t->rank))
-                move_block(t, grp, o, n, k, t->stage + (size_t)k * n, dst, to, 0);
-        z->bytes += (double)(t->world - 1) * n * sizeof(float);
-    }
+    if (gather_rounds(t, g, src, from, dst, to, skip_own, t->stage, 1, t->step, &z->bytes, err))
+        return -1;
     z->seconds += trainer_now() - t0;
     if (backend_check(t->be, err))
         return herr_wrap(err, "step %ld, gathering %s: ", t->step,
@@ -161,27 +184,35 @@ static int reduce_group(struct trainer *t, int g, dptr src, int accumulate, stru
 
 static int outer_group(const struct trainer *t) { return t->zs.lay.ngroups - 1; }
 
+/* Stage 3: group g's weights. A prefetch in flight (normally of this very
+ * layer) is collected first; a buffer that does not hold g then gathers it
+ * here, the main thread waiting; then the pass's next layer is prefetched
+ * (core/train_prefetch.c) while the model computes with g. */
 static int hook_params(void *ctx, int g, dptr *base, struct herr *err)
 {
     struct trainer *t = ctx;
     struct zero_state *z = &t->zs;
+    if (zero_prefetch_collect(t, err))
+        return -1;
+    double t0 = trainer_now();
     if (g == outer_group(t)) {
         if (!z->outer_held &&
             gather_group(t, g, z->pshard, IN_SHARD, z->outer_p, IN_GROUP, 0, err))
             return -1;
         z->outer_held = 1;
         *base = z->outer_p;
-        return 0;
+    } else {
+        int b = train_layer_buffer(g);
+        if (z->held[b] != g) {
+            z->held[b] = -1; /* a failed gather leaves it unknown */
+            if (gather_group(t, g, z->pshard, IN_SHARD, z->layer_p[b], IN_GROUP, 0, err))
+                return -1;
+            z->held[b] = g;
+        }
+        *base = z->layer_p[b];
     }
-    int b = train_layer_buffer(g);
-    if (z->held[b] != g) {
-        z->held[b] = -1; /* a failed gather leaves it unknown */
-        if (gather_group(t, g, z->pshard, IN_SHARD, z->layer_p[b], IN_GROUP, 0, err))
-            return -1;
-        z->held[b] = g;
-    }
-    *base = z->layer_p[b];
-    return 0;
+    z->wait_seconds += trainer_now() - t0;
+    return zero_prefetch_next(t, g, err);
 }
 
 static dptr grads_buffer(struct trainer *t, int g)
@@ -202,6 +233,10 @@ static int hook_grads_done(void *ctx, int g, struct herr *err)
 {
     struct trainer *t = ctx;
     struct zero_state *z = &t->zs;
+    /* the prefetch of the next layer first: one thread in MPI at a time (the
+     * collective would wait for it anyway), and its error surfaces here */
+    if (zero_prefetch_collect(t, err))
+        return -1;
     if (reduce_group(t, g, grads_buffer(t, g), z->backwards > 0, err))
         return -1;
     if (g == outer_group(t))
@@ -291,6 +326,7 @@ int zero_setup(struct trainer *t, struct herr *err)
 void zero_teardown(struct trainer *t)
 {
     struct zero_state *z = &t->zs;
+    zero_prefetch_teardown(t); /* a gather in flight ends before its buffers go */
     if (t->be) {
         backend_release_ptr(t->be, z->pshard);
         backend_release_ptr(t->be, z->gshard);
@@ -316,6 +352,13 @@ void zero_begin_step(struct trainer *t)
     t->zs.backwards = 0;
     t->zs.bytes = 0;
     t->zs.seconds = 0;
+    t->zs.wait_seconds = 0;
+    t->zs.prefetch_seconds = 0;
+}
+
+void zero_begin_pass(struct trainer *t, enum zero_pass pass)
+{
+    t->zs.pass = pass;
 }
 
 int zero_grad_sumsq(struct trainer *t, double *sumsq, struct herr *err)
@@ -339,6 +382,7 @@ int zero_update(struct trainer *t, double lr, double clip_scale, struct herr *er
 
 void zero_params_changed(struct trainer *t)
 {
+    zero_prefetch_drop(t);
     for (int b = 0; b < TRAIN_LAYER_BUFFERS; b++)
         t->zs.held[b] = -1;
     t->zs.outer_held = 0;

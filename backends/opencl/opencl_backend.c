@@ -142,6 +142,12 @@ struct backend *opencl_backend_create(const struct backend_options *opts, struct
     be->ops = &opencl_backend_ops;
     be->name = "opencl";
     be->impl = cl;
+    /* concurrent_transfers stays 0: OpenCL allows a second thread to enqueue
+     * a read or write on the same queue, but heft has one in-order queue,
+     * so that thread's blocking transfer would wait behind every kernel the
+     * main thread had enqueued: nothing would overlap, and a transfer on a
+     * second queue would need events to order it against the kernels that
+     * use the buffer. ZeRO-3 gathers in line on this backend. */
     cl->launch_items0 = DEFAULT_LAUNCH_ITEMS0;
     cl->launch_groups1 = DEFAULT_LAUNCH_GROUPS1;
     cl->gemm_view_elements = DEFAULT_GEMM_VIEW_ELEMENTS;
