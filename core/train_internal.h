@@ -83,6 +83,8 @@ struct zero_state {
     double wait_seconds;       /* of that: waiting for layer gathers (in line, or a
                                   prefetch not yet done) */
     double prefetch_seconds;   /* the prefetches' own time this step (overlapped) */
+    long gathers_inline;       /* layer gathers since start-up: made when asked for, */
+    long gathers_prefetched;   /* and prefetched (the right guess is all of them) */
 
     /* stage 3's prefetch (core/train_prefetch.c) */
     int prefetch;              /* on: the next layer is gathered on the comm thread */

@@ -251,6 +251,9 @@ void trainer_log_step(struct trainer *t, const struct step_report *r)
         if (t->zero == 3) {
             jsonl_num(&j, "gather_wait_ms", r->gather_wait_mean * 1e3);
             jsonl_num(&j, "prefetch_ms", r->prefetch_seconds * 1e3);
+            /* rank 0's layer gathers since start-up, validation's included */
+            jsonl_int(&j, "gathers_inline", t->zs.gathers_inline);
+            jsonl_int(&j, "gathers_prefetched", t->zs.gathers_prefetched);
         }
         jsonl_num(&j, "tokens_per_s", tok_s);
         jsonl_num(&j, "mfu", mfu);

@@ -146,6 +146,7 @@ int zero_prefetch_collect(struct trainer *t, struct herr *err)
         return herr_wrap(err, "step %ld, prefetch of layer %d: ", z->fetch.step, z->fetch.g);
     z->held[z->fetch.b] = z->fetch.g;
     z->bytes += z->fetch.bytes;
+    z->gathers_prefetched++;
     return 0;
 }
 

@@ -208,6 +208,7 @@ static int hook_params(void *ctx, int g, dptr *base, struct herr *err)
             if (gather_group(t, g, z->pshard, IN_SHARD, z->layer_p[b], IN_GROUP, 0, err))
                 return -1;
             z->held[b] = g;
+            z->gathers_inline++;
         }
         *base = z->layer_p[b];
     }
