@@ -95,10 +95,10 @@ int comm_barrier(struct comm *c, struct herr *err);
  *
  * Time: comm_seconds counts the main thread's time inside collectives and
  * waiting for a job (what communication costs the main thread: the exposed
- * part); the job's own time inside collectives is not in it, but in
- * comm_background_seconds (the overlapped part, or the part of it that the
- * main thread's wait then exposes). A job's collective is watched by the
- * watchdog like the main thread's.
+ * part); the job's own time inside collectives is not in it (the job's
+ * caller may time the job: the overlapped part, or the part of it that the
+ * main thread's wait then exposes), so nothing is counted twice. A job's
+ * collective is watched by the watchdog like the main thread's.
  *
  * The single-process build runs each job at once, inside
  * comm_background_start. */
@@ -114,9 +114,5 @@ int comm_background_start(struct comm *c, comm_job job, void *arg, struct herr *
 /* Waits for the job in flight, if any: 0, or -1 with its message. The wait
  * counts in comm_seconds. */
 int comm_background_wait(struct comm *c, struct herr *err);
-/* Whether a job is posted and not yet waited for. */
-int comm_background_pending(const struct comm *c);
-/* Seconds jobs have spent inside collectives since comm_init. */
-double comm_background_seconds(const struct comm *c);
 
 #endif

@@ -6,8 +6,8 @@
  * HEFT_MPI=0 keeps it off.
  *
  * Every collective goes through watch_begin/watch_end, which time it (for
- * comm_seconds, or comm_background_seconds on the communication thread) and
- * tell the watchdog thread that a wait is in progress. The watchdog never
+ * comm_seconds, on the main thread only) and tell the watchdog thread that a
+ * wait is in progress, on either thread. The watchdog never
  * calls MPI: past the deadline it writes its message with write(2) and
  * leaves with _exit, and the launcher, seeing a rank end without
  * MPI_Finalize, ends the others.
@@ -43,7 +43,6 @@ struct comm {
     int bg_pending;        /* posted, not yet waited for; main thread only */
     int bg_failed;         /* a job failed: its message, for every later call */
     struct herr bg_err;
-    double bg_seconds;     /* jobs' time inside collectives; under lock */
 
     /* watchdog: everything below is shared with its thread, under lock */
     pthread_mutex_t lock;
@@ -158,9 +157,9 @@ static void watch_end(struct comm *c, double t0)
     double dt = now_s() - t0;
     pthread_mutex_lock(&c->lock);
     c->call = NULL;
-    if (comm_worker_is_self(&c->worker))
-        c->bg_seconds += dt; /* overlapped with the main thread's work */
     pthread_mutex_unlock(&c->lock);
+    /* a job's collectives overlap the main thread's work: its caller times
+     * the job (core/train_prefetch.c); the main thread's wait for it is here */
     if (!comm_worker_is_self(&c->worker))
         c->seconds += dt;
 }
@@ -231,16 +230,7 @@ int comm_background_wait(struct comm *c, struct herr *err)
     return 0;
 }
 
-int comm_background_pending(const struct comm *c) { return c->bg_pending; }
 
-double comm_background_seconds(const struct comm *c)
-{
-    pthread_mutex_t *lock = (pthread_mutex_t *)&c->lock; /* const view, locked read */
-    pthread_mutex_lock(lock);
-    double s = c->bg_seconds;
-    pthread_mutex_unlock(lock);
-    return s;
-}
 
 /* ---- set-up --------------------------------------------------------------- */
 

@@ -132,5 +132,3 @@ int comm_background_wait(struct comm *c, struct herr *err)
     return c->bg_failed ? herr_set(err, "%s", c->bg_err.msg) : 0;
 }
 
-int comm_background_pending(const struct comm *c) { (void)c; return 0; }
-double comm_background_seconds(const struct comm *c) { (void)c; return 0.0; }

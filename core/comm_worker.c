@@ -72,14 +72,6 @@ void comm_worker_post(struct comm_worker *w, comm_job_fn job, void *arg)
     pthread_mutex_unlock(&w->lock);
 }
 
-int comm_worker_busy(struct comm_worker *w)
-{
-    pthread_mutex_lock(&w->lock);
-    int busy = w->busy;
-    pthread_mutex_unlock(&w->lock);
-    return busy;
-}
-
 int comm_worker_wait(struct comm_worker *w, struct herr *err)
 {
     if (!w->started)

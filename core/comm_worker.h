@@ -31,9 +31,6 @@ void comm_worker_stop(struct comm_worker *w);
 /* Hands job(arg) to the thread. The caller has waited for the previous one
  * (comm_worker_wait); only the thread that posts may wait. */
 void comm_worker_post(struct comm_worker *w, comm_job_fn job, void *arg);
-/* Whether a job is posted or running (the poster's view: it changes only
- * through its own post and wait). */
-int comm_worker_busy(struct comm_worker *w);
 /* Waits until no job is in flight; returns the finished job's result (0 when
  * none ran since the last wait), with its message in err on failure. */
 int comm_worker_wait(struct comm_worker *w, struct herr *err);

@@ -22,7 +22,8 @@
 #     content differs too) or --init-from models stop with a message naming
 #     the difference; a rank whose config file is missing ends the job at once.
 #  5. A rank killed mid-run, or stopped (hung), ends the job with a message
-#     within 30 s, with --comm-timeout 3 and with the default (auto) limit.
+#     within 30 s, with --comm-timeout 3 and with the default (auto) limit;
+#     also under ZeRO-3 with the prefetch (a gather on the comm thread).
 # Exits 77 (skipped) when heft is built without MPI or no mpiexec is found.
 set -u
 
@@ -362,6 +363,10 @@ doomed_rank killed KILL "BAD TERMINATION\|Killed\|killed"
 doomed_rank hung STOP "comm-timeout" --comm-timeout 3
 # the default watchdog follows the step time: 20 s + 2 steps of a few ms
 doomed_rank hung-auto STOP "comm-timeout auto: 20 s + 2 x the longest recent step"
+# ZeRO-3 with its prefetch: the collective that waits for the stopped rank
+# may be the communication thread's gather; the watchdog ends it all the same
+doomed_rank hung-z3 STOP "comm-timeout" --comm-timeout 3 --zero 3 --zero-prefetch on
+doomed_rank killed-z3 KILL "BAD TERMINATION\|Killed\|killed" --zero 3 --zero-prefetch on
 
 if [ $FAILS -gt 0 ]; then
     echo "$FAILS check(s) failed (work directory kept: $WORK)"
