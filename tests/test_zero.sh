@@ -39,37 +39,10 @@
 #    what `heft plan` says.
 # Without MPI only the 1-rank runs take place.
 . "${top_srcdir:-.}/tests/lib.sh"
-TRACECMP=${TRACECMP:-./tests/test_mpi_tracecmp}
-MODELCMP=${MODELCMP:-./tests/test_modelcmp}
-export OMP_NUM_THREADS=1
-if ldd "$HEFT" 2>/dev/null | grep -q libasan; then # see tests/test_mpi.sh
-  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-fi
-
-MPIEXEC=""
-if "$HEFT" --version | grep -q "MPI: yes"; then
-  for m in mpiexec.hydra mpiexec mpirun; do
-    [ -z "$MPIEXEC" ] && command -v "$m" >/dev/null 2>&1 && MPIEXEC=$m
-  done
-fi
+. "${top_srcdir:-.}/tests/lib_zero.sh"
 
 RUN="--seq 32 --steps 6 --warmup 0 --lr 3e-3 --val-every 0 --quiet --force --threads 1
      --ckpt-every 3"
-GPT2="--layers 2 --channels 32 --heads 2 --reweight uniform"
-LLAMA="--model llama-tiny --reweight linupper --r 0.4"
-GLOBAL=6 # rows per step over all ranks
-
-# train NAME W FLAGS...: W ranks x GLOBAL/W rows
-train() {
-  name=$1 w=$2
-  shift 2
-  launch=""
-  [ "$w" -gt 1 ] && launch="$MPIEXEC -n $w"
-  # shellcheck disable=SC2086
-  $launch "$HEFT" train $RUN --batch $((GLOBAL / w)) --out "$SCRATCH/$name" \
-    --trace "$SCRATCH/$name.trace" "$@" >"$SCRATCH/$name.log" 2>&1 ||
-    { fail "$name: heft train on $w rank(s): $(tail -n 2 "$SCRATCH/$name.log")"; return 1; }
-}
 
 # same REF NAME HOW: HOW = exact, or a tolerance
 same() {
