@@ -20,7 +20,7 @@
  * shape are compared below; rank 0 sends the initial parameters). */
 static const char *const per_rank[] = {
     "out", "resume", "trace", "threads", "device", "quiet", "data", "init-from", "recompute",
-    "attn-chunk", "ref-losses", NULL,
+    "attn-chunk", "attn-heads", "ref-losses", NULL,
 };
 
 enum { LABEL_MAX = 96, VALUE_MAX = 768 };

@@ -104,6 +104,9 @@ static const struct opt_spec options[] = {
       "memory per layer) or layer (keep each layer's input, recompute the rest: ~1 more forward)" },
     { "attn-chunk", OPT_INT, F(attn_chunk), 0, 1048576, "N",
       "rows per attention pass when recomputing (0 = as many as fit 64 MiB)" },
+    { "attn-heads", OPT_INT, F(attn_heads), 0, 1048576, "N",
+      "key/value heads per attention pass when recomputing (0 = all, or as many as fit 64 MiB "
+      "when one row does not)" },
     OPT_HEADING("Parallel (mpiexec -n W heft train ...)"),
     { "zero", OPT_INT, F(zero), 0, 3, "N",
       "ZeRO stage: 0 all-reduce; 1 shard Adam's state; 2 and gradients; 3 and parameters "

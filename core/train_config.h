@@ -56,6 +56,7 @@ struct train_config {
     char zero_prefetch[OPT_STRING_MAX]; /* on, off: stage 3's prefetch (core/train_prefetch.c) */
     char recompute[OPT_STRING_MAX]; /* none, attn, layer (models/model_config.h) */
     int attn_chunk;                 /* rows per attention pass when recomputing; 0 = auto */
+    int attn_heads;                 /* key/value heads per attention pass when recomputing; 0 = auto */
     double comm_timeout; /* seconds a collective may wait; 0 = for ever; -1 = auto */
     char trace[OPT_STRING_MAX]; /* per-sample trace file (rank 0); "" = none */
     long sample_every;          /* print and log a generated sample every N steps; 0 = never */

@@ -22,7 +22,8 @@
 static const char *const resume_may_change[] = {
     "backend", "device", "threads", "out", "resume", "ckpt-every", "keep", "val-every",
     "val-batches", "log-every", "quiet", "force", "stop-after", "steps", "zero", "zero1",
-    "zero-prefetch", "recompute", "attn-chunk", "comm-timeout", "trace", "loss-guard", "sample-every", NULL,
+    "zero-prefetch", "recompute", "attn-chunk", "attn-heads", "comm-timeout", "trace", "loss-guard",
+    "sample-every", NULL,
 };
 
 static int may_change_on_resume(const char *name)
@@ -369,6 +370,7 @@ int trainer_setup(struct trainer *t, const struct train_config *cfg, int argc, c
         return herr_set(err, "--seq %d is longer than the model's max_seq_len %d", t->cfg.seq,
                         md.max_seq_len);
     struct model_memory mem = { .recompute = MODEL_RECOMPUTE_NONE, .attn_chunk = t->cfg.attn_chunk,
+                                .attn_heads = t->cfg.attn_heads,
                                 .hook_params = t->zero == 3, .hook_grads = t->zero >= 2 };
     if (model_recompute_parse(t->cfg.recompute, &mem.recompute, err) ||
         model_create_mem(&t->model, t->be, &mc, t->cfg.batch, t->cfg.seq, &mem, err))

@@ -15,6 +15,7 @@
 
 struct model;
 struct decoder_spec;
+struct param_span;
 struct hf_config;
 struct hf_tensor;
 
@@ -33,11 +34,6 @@ struct model_family {
     void (*describe)(const struct model_config *cfg, char *buf, size_t cap);
     int (*fields)(const struct model_config *cfg, struct model_field out[MODEL_MAX_FIELDS]);
 
-    size_t (*num_params)(const struct model_config *cfg);
-    size_t (*activation_floats)(const struct model_config *cfg, int B, int T,
-                                const struct model_memory *mem);
-    double (*flops_per_step)(const struct model_config *cfg, int B, int T);
-    double (*matmul_params)(const struct model_config *cfg);
     /* Deterministic initial parameters into host memory of num_params floats. */
     void (*init_params)(const struct model_config *cfg, uint64_t seed, float *host);
 
@@ -45,12 +41,13 @@ struct model_family {
                        struct herr *err);
     void (*header_write)(const struct model_config *cfg, int32_t h[MODEL_FILE_HEADER_INTS]);
 
-    /* The family as a decoder spec (models/nn/decoder.h), for benchmarks
-     * that time its layers alone. */
+    /* The family as a decoder spec (models/nn/decoder.h): the model is built
+     * from it, and parameter counts, FLOPs, activation memory and the
+     * parameter groups all come from it (models/registry.c, models/model.c). */
     void (*spec)(const struct model_config *cfg, struct decoder_spec *out);
-    /* Builds the model on a backend for B rows of T tokens (fills *m). */
-    int (*create)(struct model *m, struct backend *be, const struct model_config *cfg, int B,
-                  int T, const struct model_memory *mem, struct herr *err);
+    /* The named tensors of the flat parameter layout, for the optimizer's
+     * decay flags and for messages; returns how many (<= MODEL_MAX_SPANS). */
+    int (*spans)(const struct model_config *cfg, struct param_span *out);
 
     /* The config from its named fields (as fields() lists them; a
      * checkpoint's meta records them), unvalidated. */

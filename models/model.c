@@ -12,7 +12,15 @@ int model_create_mem(struct model *m, struct backend *be, const struct model_con
     memset(m, 0, sizeof *m);
     if (model_config_validate(cfg, err))
         return -1;
-    return cfg->family->create(m, be, cfg, B, T, mem, err);
+    struct decoder_spec s;
+    cfg->family->spec(cfg, &s);
+    struct decoder *d;
+    if (decoder_create(&d, be, &s, B, T, mem, err))
+        return -1;
+    struct param_span spans[MODEL_MAX_SPANS];
+    int n = cfg->family->spans(cfg, spans);
+    model_wrap_decoder(m, d, cfg, B, T, spans, n);
+    return 0;
 }
 
 int model_create(struct model *m, struct backend *be, const struct model_config *cfg, int B,

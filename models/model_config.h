@@ -48,6 +48,7 @@ const char *model_recompute_name(enum model_recompute r);
 struct model_memory {
     enum model_recompute recompute;
     int attn_chunk; /* rows per attention pass when recomputing; 0 = as many as fit 64 MiB */
+    int attn_heads; /* key/value heads per pass when recomputing; 0 = as many as fit */
     /* ZeRO-2/3 (core/train_zero.h): the model keeps no flat gradient buffer
      * (hook_grads) or no flat parameter buffer (hook_params); a trainer lends
      * them group by group through models/param_groups.h's hooks */

@@ -189,15 +189,25 @@ int model_config_equal(const struct model_config *a, const struct model_config *
     return 1;
 }
 
+/* Every family is a decoder spec: counts, FLOPs, memory and the parameter
+ * groups are the decoder's. */
+static struct decoder_spec spec_of(const struct model_config *cfg)
+{
+    struct decoder_spec s;
+    cfg->family->spec(cfg, &s);
+    return s;
+}
+
 size_t model_config_num_params(const struct model_config *cfg)
 {
-    return cfg->family->num_params(cfg);
+    return spec_of(cfg).num_params;
 }
 
 size_t model_config_activation_floats(const struct model_config *cfg, int B, int T,
                                       const struct model_memory *mem)
 {
-    return cfg->family->activation_floats(cfg, B, T, mem);
+    struct decoder_spec s = spec_of(cfg);
+    return decoder_activation_floats(&s, B, T, mem);
 }
 
 static const char *const recompute_names[] = { "none", "attn", "layer" };
@@ -219,35 +229,33 @@ const char *model_recompute_name(enum model_recompute r)
 
 double model_config_flops_per_step(const struct model_config *cfg, int B, int T)
 {
-    return cfg->family->flops_per_step(cfg, B, T);
+    struct decoder_spec s = spec_of(cfg);
+    return decoder_flops_per_step(&s, B, T);
 }
 
 double model_config_matmul_params(const struct model_config *cfg)
 {
-    return cfg->family->matmul_params(cfg);
+    struct decoder_spec s = spec_of(cfg);
+    return decoder_matmul_params(&s);
 }
 
-/* Every family is a decoder spec: the groups are the decoder's. */
 int model_config_num_groups(const struct model_config *cfg)
 {
-    struct decoder_spec s;
-    cfg->family->spec(cfg, &s);
+    struct decoder_spec s = spec_of(cfg);
     return decoder_num_groups(&s);
 }
 
 int model_config_group_slices(const struct model_config *cfg, int g,
                               struct param_slice out[PARAM_GROUP_MAX_SLICES], size_t *floats)
 {
-    struct decoder_spec s;
-    cfg->family->spec(cfg, &s);
+    struct decoder_spec s = spec_of(cfg);
     return decoder_group_slices(&s, g, out, floats);
 }
 
 size_t model_config_recompute_workspace(const struct model_config *cfg, int B, int T,
                                         const struct model_memory *mem)
 {
-    struct decoder_spec s;
-    cfg->family->spec(cfg, &s);
+    struct decoder_spec s = spec_of(cfg);
     return decoder_recompute_workspace_floats(&s, B, T, mem);
 }
 

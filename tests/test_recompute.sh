@@ -5,17 +5,22 @@
 # LinUpper; a run may switch modes on resume; on 2 MPI ranks (when heft has
 # MPI), recompute layer matches 1 rank x 2B without recomputation within 1e-5.
 # --attn-chunk 3 makes the recomputed attention work through the 4-row batch in
-# two passes of 3 and 1 rows (the automatic chunk would take all 4 at once).
+# two passes of 3 and 1 rows (the automatic chunk would take all 4 at once);
+# --attn-chunk 1 --attn-heads 1 cuts each row into one pass per key/value head
+# (with its query heads: 2 per pass under --kv-heads 2); with the automatic
+# chunk (the whole batch), --recompute layer keeps the probabilities its
+# recomputed forward made for the backward instead of computing them again.
 . "${top_srcdir:-.}/tests/lib.sh"
 TRACECMP=${TRACECMP:-./tests/test_mpi_tracecmp}
 
 BASE="--seq 64 --batch 4 --steps 8 --val-every 0 --quiet --threads 2 --lr 3e-3 --ckpt-every 0"
 
+CHUNK="--attn-chunk 3"
 same_runs() {
   name=$1; shift
   for rc in none attn layer; do
     # shellcheck disable=SC2086
-    "$HEFT" train $BASE "$@" --recompute $rc --attn-chunk 3 --out "$SCRATCH/$name-$rc" >/dev/null \
+    "$HEFT" train $BASE "$@" --recompute $rc $CHUNK --out "$SCRATCH/$name-$rc" >/dev/null \
       2>"$SCRATCH/err" || { fail "$name --recompute $rc: $(cat "$SCRATCH/err")"; return; }
     train_losses "$SCRATCH/$name-$rc/metrics.jsonl" >"$SCRATCH/$name-$rc.losses"
   done
@@ -37,6 +42,12 @@ same_runs gpt2 --layers 2 --channels 32 --heads 2
 same_runs gpt2-linupper --layers 2 --channels 32 --heads 2 --reweight linupper --r 0.4
 same_runs llama --model llama-tiny --heads 4 --kv-heads 2
 same_runs llama-linupper --model llama-tiny --heads 4 --kv-heads 1 --reweight linupper --r 0.4
+CHUNK="--attn-chunk 1 --attn-heads 1"
+same_runs gpt2-heads --layers 2 --channels 32 --heads 2
+same_runs llama-heads --model llama-tiny --heads 4 --kv-heads 2 --reweight linupper --r 0.4
+CHUNK=""
+same_runs gpt2-auto --layers 2 --channels 32 --heads 2
+same_runs llama-auto --model llama-tiny --heads 4 --kv-heads 2
 
 # switch modes on resume: 4 steps with layer, then 4 with none == 8 with none
 # shellcheck disable=SC2086

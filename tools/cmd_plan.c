@@ -364,7 +364,8 @@ static int plan_all(struct plan_settings *s, struct train_config *tc)
                         "512M\n", s->device_mem);
         return 2;
     }
-    struct model_memory mem = { .recompute = MODEL_RECOMPUTE_NONE, .attn_chunk = tc->attn_chunk };
+    struct model_memory mem = { .recompute = MODEL_RECOMPUTE_NONE, .attn_chunk = tc->attn_chunk,
+                                .attn_heads = tc->attn_heads };
     struct herr rc_err = { { 0 } };
     if (model_recompute_parse(tc->recompute, &mem.recompute, &rc_err)) {
         fprintf(stderr, "heft plan: %s\n", rc_err.msg);

@@ -45,13 +45,6 @@ size_t gpt2_activation_floats(const struct gpt2_config *cfg, int B, int T)
     return decoder_activation_floats(&s, B, T, NULL);
 }
 
-double gpt2_flops_per_step(const struct gpt2_config *cfg, int B, int T)
-{
-    struct decoder_spec s;
-    gpt2_spec(cfg, &s);
-    return decoder_flops_per_step(&s, B, T);
-}
-
 int gpt2_create(struct gpt2 **out, struct backend *be, const struct gpt2_config *cfg, int B,
                 int T, struct herr *err)
 {

@@ -78,8 +78,4 @@ int gpt2_download_logits(struct gpt2 *m, float *host, struct herr *err);
 /* per-token losses (B, T) of the last forward. */
 int gpt2_download_token_losses(struct gpt2 *m, float *host, struct herr *err);
 
-/* FLOPs of one forward + backward over B*T tokens (matmuls and attention),
- * for MFU: 6 * params-in-matmuls * tokens + attention's 12 * L * T * C * tokens. */
-double gpt2_flops_per_step(const struct gpt2_config *cfg, int B, int T);
-
 #endif

@@ -15,6 +15,7 @@
 #define GPT2_FILE_VERSION_BF16 5
 
 _Static_assert(sizeof(struct gpt2_config) <= MODEL_CONFIG_BYTES, "gpt2_config fits");
+_Static_assert(GPT2_NUM_TENSORS <= MODEL_MAX_SPANS, "gpt2 spans fit");
 
 static struct gpt2_config *cfg_of(struct model_config *c) { return model_config_body(c); }
 static const struct gpt2_config *ccfg_of(const struct model_config *c)
@@ -83,28 +84,6 @@ static int fields(const struct model_config *cfg, struct model_field f[MODEL_MAX
     return n;
 }
 
-static size_t num_params(const struct model_config *cfg) { return gpt2_num_params(ccfg_of(cfg)); }
-
-static size_t activation_floats(const struct model_config *cfg, int B, int T,
-                                const struct model_memory *mem)
-{
-    struct decoder_spec s;
-    gpt2_spec(ccfg_of(cfg), &s);
-    return decoder_activation_floats(&s, B, T, mem);
-}
-
-static double flops_per_step(const struct model_config *cfg, int B, int T)
-{
-    return gpt2_flops_per_step(ccfg_of(cfg), B, T);
-}
-
-static double matmul_params(const struct model_config *cfg)
-{
-    struct decoder_spec s;
-    gpt2_spec(ccfg_of(cfg), &s);
-    return decoder_matmul_params(&s);
-}
-
 static void init_params(const struct model_config *cfg, uint64_t seed, float *host)
 {
     gpt2_init_params(ccfg_of(cfg), seed, host);
@@ -146,18 +125,10 @@ static void spec(const struct model_config *cfg, struct decoder_spec *out)
     gpt2_spec(ccfg_of(cfg), out);
 }
 
-static int create(struct model *m, struct backend *be, const struct model_config *cfg, int B,
-                  int T, const struct model_memory *mem, struct herr *err)
+static int spans(const struct model_config *cfg, struct param_span *out)
 {
-    struct decoder_spec s;
-    gpt2_spec(ccfg_of(cfg), &s);
-    struct decoder *d;
-    if (decoder_create(&d, be, &s, B, T, mem, err))
-        return -1;
-    struct param_span spans[GPT2_NUM_TENSORS];
-    gpt2_config_spans(ccfg_of(cfg), spans);
-    model_wrap_decoder(m, d, cfg, B, T, spans, GPT2_NUM_TENSORS);
-    return 0;
+    gpt2_config_spans(ccfg_of(cfg), out);
+    return GPT2_NUM_TENSORS;
 }
 
 const struct model_family gpt2_family = {
@@ -172,15 +143,11 @@ const struct model_family gpt2_family = {
     .dims = dims,
     .describe = describe,
     .fields = fields,
-    .num_params = num_params,
-    .activation_floats = activation_floats,
-    .flops_per_step = flops_per_step,
-    .matmul_params = matmul_params,
     .init_params = init_params,
     .header_read = header_read,
     .header_write = header_write,
     .spec = spec,
-    .create = create,
+    .spans = spans,
     .from_fields = gpt2_from_fields,
     .hf_model_type = "gpt2",
     .hf_architecture = "GPT2LMHeadModel",

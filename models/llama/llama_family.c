@@ -18,6 +18,7 @@
 #define LLAMA_FILE_VERSION 1
 
 _Static_assert(sizeof(struct llama_config) <= MODEL_CONFIG_BYTES, "llama_config fits");
+_Static_assert(LLAMA_NUM_TENSORS <= MODEL_MAX_SPANS, "llama spans fit");
 
 static struct llama_config *cfg_of(struct model_config *c) { return model_config_body(c); }
 static const struct llama_config *ccfg_of(const struct model_config *c)
@@ -135,30 +136,6 @@ static int fields(const struct model_config *cfg, struct model_field f[MODEL_MAX
     return n;
 }
 
-static size_t num_params(const struct model_config *cfg) { return llama_num_params(ccfg_of(cfg)); }
-
-static size_t activation_floats(const struct model_config *cfg, int B, int T,
-                                const struct model_memory *mem)
-{
-    struct decoder_spec s;
-    llama_spec(ccfg_of(cfg), &s);
-    return decoder_activation_floats(&s, B, T, mem);
-}
-
-static double flops_per_step(const struct model_config *cfg, int B, int T)
-{
-    struct decoder_spec s;
-    llama_spec(ccfg_of(cfg), &s);
-    return decoder_flops_per_step(&s, B, T);
-}
-
-static double matmul_params(const struct model_config *cfg)
-{
-    struct decoder_spec s;
-    llama_spec(ccfg_of(cfg), &s);
-    return decoder_matmul_params(&s);
-}
-
 /* normal(0, 0.02) for matrices and embeddings, residual projections (wo, w2)
  * scaled by 1/sqrt(2L), RMSNorm gains 1, padding rows 0. */
 static void init_params(const struct model_config *cfg, uint64_t seed, float *host)
@@ -244,18 +221,9 @@ static void spec(const struct model_config *cfg, struct decoder_spec *out)
     llama_spec(ccfg_of(cfg), out);
 }
 
-static int create(struct model *m, struct backend *be, const struct model_config *cfg, int B,
-                  int T, const struct model_memory *mem, struct herr *err)
+static int spans(const struct model_config *cfg, struct param_span *out)
 {
-    struct decoder_spec s;
-    llama_spec(ccfg_of(cfg), &s);
-    struct decoder *d;
-    if (decoder_create(&d, be, &s, B, T, mem, err))
-        return -1;
-    struct param_span spans[LLAMA_NUM_TENSORS];
-    int n = llama_config_spans(ccfg_of(cfg), spans);
-    model_wrap_decoder(m, d, cfg, B, T, spans, n);
-    return 0;
+    return llama_config_spans(ccfg_of(cfg), out);
 }
 
 const struct model_family llama_family = {
@@ -270,15 +238,11 @@ const struct model_family llama_family = {
     .dims = dims,
     .describe = describe,
     .fields = fields,
-    .num_params = num_params,
-    .activation_floats = activation_floats,
-    .flops_per_step = flops_per_step,
-    .matmul_params = matmul_params,
     .init_params = init_params,
     .header_read = header_read,
     .header_write = header_write,
     .spec = spec,
-    .create = create,
+    .spans = spans,
     .from_fields = llama_from_fields,
     .hf_model_type = "llama",
     .hf_architecture = "LlamaForCausalLM",

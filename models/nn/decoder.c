@@ -49,7 +49,7 @@ struct decoder {
     int B, T;
     struct model_memory mem;
     enum model_recompute rc; /* mem.recompute */
-    int chunk; /* rows per attention pass when probabilities are recomputed */
+    struct decoder_attn_chunk chunk; /* one attention pass when probabilities are recomputed */
     dptr params, grads; // (P); NN_NONE when the trainer lends them (hooks)
     dptr arena;
     struct decoder_acts a;
@@ -131,12 +131,32 @@ enum { ACT_N1 = 1, ACT_ATT = 5, ACT_FCHG = 12, ACT_DATT = 25 };
 /* NULL memory settings: keep everything */
 static const struct model_memory keep_all = { .recompute = MODEL_RECOMPUTE_NONE };
 
-int decoder_attention_chunk(const struct decoder_spec *s, int B, int T,
-                            const struct model_memory *mem)
+struct decoder_attn_chunk decoder_attention_chunk(const struct decoder_spec *s, int B, int T,
+                                                  const struct model_memory *mem)
 {
-    size_t per_row = (size_t)s->NH * T * T, budget = (size_t)1 << 24; /* floats: 64 MiB */
-    size_t rows = mem && mem->attn_chunk > 0 ? (size_t)mem->attn_chunk : budget / per_row;
-    return rows < 1 ? 1 : rows > (size_t)B ? B : (int)rows;
+    const size_t budget = (size_t)1 << 24; /* floats: 64 MiB */
+    const size_t per_head = (size_t)(s->NH / s->KVH) * T * T, per_row = (size_t)s->KVH * per_head;
+    const int want_rows = mem ? mem->attn_chunk : 0, want_heads = mem ? mem->attn_heads : 0;
+    size_t rows = want_rows > 0 ? (size_t)want_rows : budget / per_row;
+    size_t heads = want_heads > 0 ? (size_t)want_heads : (size_t)s->KVH;
+    if (rows < 1) { /* not one whole row fits: one row, as many heads of it as fit */
+        rows = 1;
+        if (want_heads <= 0)
+            heads = budget / per_head;
+    }
+    struct decoder_attn_chunk c = { rows > (size_t)B ? B : (int)rows,
+                                    heads < 1 ? 1 : heads > (size_t)s->KVH ? s->KVH : (int)heads };
+    return c;
+}
+
+/* Under recompute = layer the backward recomputes the layer's forward just
+ * before differentiating it: when one pass holds the whole batch and every
+ * head, that forward can leave the probabilities for the backward instead of
+ * the backward computing them a third time. */
+static int layer_keeps_probs(const struct decoder_spec *s, int B, struct decoder_attn_chunk c,
+                             enum model_recompute rc)
+{
+    return rc == MODEL_RECOMPUTE_LAYER && c.rows >= B && c.kv_heads >= s->KVH;
 }
 
 static void act_sizes(const struct decoder_spec *c, int B, int T, const struct model_memory *mem,
@@ -149,16 +169,18 @@ static void act_sizes(const struct decoder_spec *c, int B, int T, const struct m
     size_t BT = (size_t)B * (size_t)T, Vp = (size_t)c->Vp, TT = (size_t)T * (size_t)T;
     size_t QKV = qkv_width(c), H = hidden_of(c);
     int ln = c->norm.kind == NN_LAYERNORM, swiglu = c->act == NN_SWIGLU;
-    size_t att_rows = rc == MODEL_RECOMPUTE_NONE ? (size_t)c->L * B
-                                                 : (size_t)decoder_attention_chunk(c, B, T, mem);
-    size_t datt_rows = rc == MODEL_RECOMPUTE_NONE ? (size_t)B : att_rows;
+    /* probabilities kept: (L, B, NH, T, T); recomputed: one pass's (rows, heads G, T, T) */
+    struct decoder_attn_chunk ch = decoder_attention_chunk(c, B, T, mem);
+    size_t pass = (size_t)ch.rows * ch.kv_heads * (NH / (size_t)c->KVH) * TT;
+    size_t att = rc == MODEL_RECOMPUTE_NONE ? (size_t)c->L * B * NH * TT : pass;
+    size_t datt = rc == MODEL_RECOMPUTE_NONE ? (size_t)B * NH * TT : pass;
     size_t k = 0;
     s[k++] = BT * C;              // encoded
     s[k++] = L * BT * C;          // n1
     s[k++] = ln ? L * BT : 0;     // n1_mean
     s[k++] = L * BT;              // n1_rstd
     s[k++] = L * BT * QKV;        // qkv
-    s[k++] = att_rows * NH * TT;  // att
+    s[k++] = att;                 // att
     s[k++] = L * BT * C;          // atty
     s[k++] = L * BT * C;          // res2
     s[k++] = L * BT * C;          // n2
@@ -178,7 +200,7 @@ static void act_sizes(const struct decoder_spec *c, int B, int T, const struct m
     s[k++] = BT * H;              // dbig
     s[k++] = BT * C;              // dsmall
     s[k++] = BT * QKV;            // dqkv
-    s[k++] = datt_rows * NH * TT; // datt
+    s[k++] = datt;                // datt
     s[k++] = swiglu ? BT * F : 0; // dact
     s[k++] = c->rope ? (size_t)T * (size_t)hs_of(c) : 0; // freqs
 }
@@ -495,9 +517,10 @@ static struct layer_acts layer_acts_at(const struct decoder *d, int l)
 
 static struct nn_attention attention_of(const struct decoder *d)
 {
+    int recompute = d->rc != MODEL_RECOMPUTE_NONE && !layer_keeps_probs(&d->s, d->B, d->chunk, d->rc);
     struct nn_attention at = { d->B, d->T, d->s.NH, d->s.KVH, hs_of(&d->s),
-                               d->s.rope ? d->a.freqs : NN_NONE, d->rc != MODEL_RECOMPUTE_NONE,
-                               d->chunk };
+                               d->s.rope ? d->a.freqs : NN_NONE, recompute, d->chunk.rows,
+                               d->chunk.kv_heads };
     return at;
 }
 

@@ -58,10 +58,15 @@ size_t decoder_activation_floats(const struct decoder_spec *s, int B, int T,
  * gradient (layer), or the chunk alone (attn). For the planner. */
 size_t decoder_recompute_workspace_floats(const struct decoder_spec *s, int B, int T,
                                           const struct model_memory *mem);
-/* Rows of the batch whose attention probabilities one pass holds when they
- * are recomputed: mem's attn_chunk, or as many as fit 64 MiB; in [1, B]. */
-int decoder_attention_chunk(const struct decoder_spec *s, int B, int T,
-                            const struct model_memory *mem);
+/* One attention pass when the probabilities are recomputed: rows of the batch
+ * (in [1, B]) and key/value heads of each row (in [1, KVH], each with its
+ * query heads). mem's attn_chunk and attn_heads, or as much as fits 64 MiB:
+ * whole rows while one fits, else one row and as many heads as fit. */
+struct decoder_attn_chunk {
+    int rows, kv_heads;
+};
+struct decoder_attn_chunk decoder_attention_chunk(const struct decoder_spec *s, int B, int T,
+                                                  const struct model_memory *mem);
 /* FLOPs of one forward + backward: 6 * matmul parameters * tokens + causal
  * attention's 12 * L * T * C * tokens (counted over the full T x T). */
 double decoder_flops_per_step(const struct decoder_spec *s, int B, int T);

@@ -50,13 +50,17 @@ struct nn_attention {
      * through the batch `chunk` rows at a time in att (chunk, NH, T, T),
      * keeps nothing, and the backward recomputes each chunk's probabilities
      * (one more Q K^T product and softmax): T x T memory no longer grows with
-     * the batch or the depth. Same ops on the same inputs: same results. */
-    int recompute, chunk;
+     * the batch or the depth. Same ops on the same inputs: same results.
+     * head_chunk (0 = all) cuts a pass further into key/value heads (each
+     * with its G query heads): one row of a 7B model's probabilities at
+     * T = 4096 is 2 GiB, one head's 64 MiB. */
+    int recompute, chunk, head_chunk;
 };
 /* att: the kept probabilities or the chunk scratch (see above); y (B, T, NH hs) */
 void nn_attention_forward(struct backend *be, const struct nn_attention *a, dptr qkv, dptr att,
                           dptr y);
-/* dqkv (B, T, (NH + 2 KVH) hs) = from dy; datt (B or chunk, NH, T, T) is scratch. */
+/* dqkv (B, T, (NH + 2 KVH) hs) = from dy; datt (B or chunk, NH or head_chunk G, T, T) is
+ * scratch. */
 void nn_attention_backward(struct backend *be, const struct nn_attention *a, dptr dqkv,
                            dptr datt, dptr dy, dptr qkv, dptr att);
 
