@@ -168,7 +168,7 @@ static void watch_end(struct comm *c, double t0)
 
 /* The main thread waits for the job in flight: before any collective of its
  * own (one thread in MPI at a time) and where it needs the job's result. The
- * wait counts in comm_seconds; the job's own collectives are in bg_seconds. */
+ * wait counts in comm_seconds; the job's own collectives do not (watch_end). */
 static int bg_wait(struct comm *c)
 {
     if (c->bg_pending) {
@@ -229,8 +229,6 @@ int comm_background_wait(struct comm *c, struct herr *err)
         return herr_set(err, "%s", c->bg_err.msg);
     return 0;
 }
-
-
 
 /* ---- set-up --------------------------------------------------------------- */
 
@@ -335,6 +333,7 @@ void comm_abort(struct comm *c, int exit_code)
     fflush(stderr);
     if (!c->mpi)
         exit(exit_code);
+    /* (a background job may be inside MPI: this is the end either way) */
     struct timespec ts = { 0, (long)(ABORT_GRACE_S * 1e9) };
     nanosleep(&ts, NULL);
     MPI_Abort(MPI_COMM_WORLD, exit_code);
