@@ -63,9 +63,12 @@ void train_device_sizes(int stage, int W, int K, size_t P, const struct zero_lay
     out->gathered_grads = z->outer_floats + z->layer_floats;
     if (K > 1)
         out->host_acc = stage_floats / (size_t)W;
-    if (stage == 3) { /* W rounds of a layer's part, at most the stage's round */
-        size_t round = stage_floats / (size_t)W;
-        out->host_prefetch = (size_t)W * (z->max_pieces < round ? z->max_pieces : round);
+    if (stage == 3) { /* W rounds of the largest layer's part, at most the stage's round */
+        size_t round = stage_floats / (size_t)W, part = 0;
+        for (int g = 0; g < z->ngroups - 1; g++) /* the layers, not the outer group */
+            if (z->groups[g].pieces > part)
+                part = z->groups[g].pieces;
+        out->host_prefetch = (size_t)W * (part < round ? part : round);
     }
 }
 
