@@ -217,6 +217,10 @@ struct backend {
      * thread is found by the first thread's next check, after it has waited
      * for the second. */
     int concurrent_transfers;
+    /* host threads the ops keep busy (CPU: its OpenMP/BLAS threads; 0 when
+     * the work runs on a device): whether a core is left for a communication
+     * thread (--zero-prefetch auto) */
+    int host_threads;
 };
 
 /* What to create. */

@@ -2,8 +2,8 @@
 # bench/bench_zero.sh — what ZeRO-3 and recomputation cost: W ranks, the same
 # global batch and data, --zero 0 and 3 each with --recompute none and layer
 # (or the configurations given with -c: STAGE:RECOMPUTE[:PREFETCH], PREFETCH
-# = on or off for --zero-prefetch; without it heft's default, on for stage
-# 3). Prints, as medians over the timed steps (from heft's metrics): step ms,
+# = on or off for --zero-prefetch; without it heft's default, auto: on when
+# the ranks x threads leave a core free). Prints, as medians over the timed steps (from heft's metrics): step ms,
 # the exchange's ms and MiB per rank (stage 0: the all-reduce after the
 # backward, timed from a barrier; stage 3: the main thread's time in every
 # gather and reduce-scatter the hooks make, staging copies included and timed

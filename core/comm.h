@@ -37,6 +37,9 @@ void comm_abort(struct comm *c, int exit_code);
 
 int comm_rank(const struct comm *c);
 int comm_size(const struct comm *c);
+/* Ranks on this rank's node (the processes sharing its memory), itself
+ * included: how many compete for its cores. */
+int comm_node_size(const struct comm *c);
 /* "MPI, 2 ranks (MPICH Version: 4.0.2 ...)" or "single process ..." */
 const char *comm_describe(const struct comm *c);
 

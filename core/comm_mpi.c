@@ -33,6 +33,7 @@
 struct comm {
     int mpi; /* 1 when MPI was initialized (a launcher started us) */
     int rank, size;
+    int node_size; /* ranks sharing this node's memory */
     char describe[160];
     double seconds; /* inside collectives and waiting for a job; main thread only */
 
@@ -254,6 +255,7 @@ int comm_init(struct comm **out, int *argc, char ***argv, struct herr *err)
         if (!c)
             return herr_set(err, "out of memory");
         c->size = 1;
+        c->node_size = 1;
         c->bg_ok = 1; /* no MPI at all: a job only copies */
         snprintf(c->describe, sizeof c->describe,
                  "one process (MPI built in; start under mpiexec for more ranks)");
@@ -288,6 +290,13 @@ int comm_init(struct comm **out, int *argc, char ***argv, struct herr *err)
                  provided == MPI_THREAD_FUNNELED ? "MPI_THREAD_FUNNELED" : "MPI_THREAD_SINGLE");
     MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &c->size);
+    MPI_Comm node;
+    c->node_size = 1;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        MPI_Comm_size(node, &c->node_size);
+        MPI_Comm_free(&node);
+    }
     char version[MPI_MAX_LIBRARY_VERSION_STRING];
     int len = 0;
     MPI_Get_library_version(version, &len);
@@ -342,6 +351,7 @@ void comm_abort(struct comm *c, int exit_code)
 
 int comm_rank(const struct comm *c) { return c->rank; }
 int comm_size(const struct comm *c) { return c->size; }
+int comm_node_size(const struct comm *c) { return c->node_size; }
 const char *comm_describe(const struct comm *c) { return c->describe; }
 double comm_seconds(const struct comm *c) { return c->seconds; }
 

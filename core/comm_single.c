@@ -28,6 +28,7 @@ void comm_abort(struct comm *c, int exit_code)
 
 int comm_rank(const struct comm *c) { (void)c; return 0; }
 int comm_size(const struct comm *c) { (void)c; return 1; }
+int comm_node_size(const struct comm *c) { (void)c; return 1; }
 const char *comm_describe(const struct comm *c) { (void)c; return "single process (built without MPI)"; }
 double comm_seconds(const struct comm *c) { (void)c; return 0.0; }
 void comm_set_timeout(struct comm *c, double seconds) { (void)c; (void)seconds; }

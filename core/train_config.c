@@ -112,10 +112,11 @@ static const struct opt_spec options[] = {
       "ZeRO stage: 0 all-reduce; 1 shard Adam's state; 2 and gradients; 3 and parameters "
       "(each layer gathered when used)" },
     { "zero1", OPT_FLAG, F(zero1), 0, 1, NULL, "the same as --zero 1" },
-    { "zero-prefetch", OPT_STRING, F(zero_prefetch), 1, 0, "on|off",
+    { "zero-prefetch", OPT_STRING, F(zero_prefetch), 1, 0, "auto|on|off",
       "stage 3: gather the next layer on a communication thread while the current one "
-      "computes (on, the default; CPU backend and an MPI with MPI_THREAD_SERIALIZED, else "
-      "in line) or when the model asks for it (off); the same results either way" },
+      "computes (on; CPU backend and an MPI with MPI_THREAD_SERIALIZED, else in line), or "
+      "when the model asks for it (off); auto: on when this node's ranks x --threads leave "
+      "a core free for the thread; the same results either way" },
     { "comm-timeout", OPT_DOUBLE, F(comm_timeout), -1, 1e9, "S",
       "end the job when a collective waits longer than S seconds for a hung rank (0 = never; "
       "-1 = auto: 20 s + 2 x the longest recent step, 600 s at start-up and checkpoints)" },
@@ -164,7 +165,7 @@ void train_config_default(struct train_config *c)
     c->seed = 1337;
     strcpy(c->backend, "cpu");
     strcpy(c->recompute, "none");
-    strcpy(c->zero_prefetch, "on");
+    strcpy(c->zero_prefetch, "auto");
     c->ckpt_every = 100;
     c->keep = 2;
     c->val_every = 100;
@@ -192,8 +193,9 @@ int train_config_validate(const struct train_config *c, struct herr *err)
     enum model_recompute rc;
     if (model_recompute_parse(c->recompute, &rc, err))
         return -1;
-    if (strcmp(c->zero_prefetch, "on") != 0 && strcmp(c->zero_prefetch, "off") != 0)
-        return herr_set(err, "--zero-prefetch '%s': expected 'on' or 'off'", c->zero_prefetch);
+    if (strcmp(c->zero_prefetch, "auto") != 0 && strcmp(c->zero_prefetch, "on") != 0 &&
+        strcmp(c->zero_prefetch, "off") != 0)
+        return herr_set(err, "--zero-prefetch '%s': expected auto, on or off", c->zero_prefetch);
     if (strcmp(c->rw_normalize, "micro") != 0 && strcmp(c->rw_normalize, "step") != 0)
         return herr_set(err, "--rw-normalize '%s': expected 'micro' or 'step'", c->rw_normalize);
     if (c->shape.max_seq_len && c->seq > c->shape.max_seq_len)

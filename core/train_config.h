@@ -53,7 +53,7 @@ struct train_config {
     long stop_after; /* end this invocation after N steps (resumable); 0 = run to --steps */
     int zero;            /* ZeRO stage 0..3 (core/train_zero.h) */
     int zero1;           /* --zero1, an alias of --zero 1 (train_config_resolve_zero) */
-    char zero_prefetch[OPT_STRING_MAX]; /* on, off: stage 3's prefetch (core/train_prefetch.c) */
+    char zero_prefetch[OPT_STRING_MAX]; /* auto, on, off: stage 3's prefetch (core/train_prefetch.c) */
     char recompute[OPT_STRING_MAX]; /* none, attn, layer (models/model_config.h) */
     int attn_chunk;                 /* rows per attention pass when recomputing; 0 = auto */
     int attn_heads;                 /* key/value heads per attention pass when recomputing; 0 = auto */

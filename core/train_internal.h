@@ -88,7 +88,7 @@ struct zero_state {
 
     /* stage 3's prefetch (core/train_prefetch.c) */
     int prefetch;              /* on: the next layer is gathered on the comm thread */
-    char prefetch_note[256];   /* why it is off although asked for ("" if not) */
+    char prefetch_note[320];   /* why it is off although asked for or auto ("" if not) */
     enum zero_pass pass;       /* the model pass in progress, as the trainer said */
     int fetching;              /* fetch is started and not collected */
     struct zero_fetch fetch;

@@ -39,12 +39,20 @@
  * comm_seconds counts the waits, not the job's collectives, so nothing is
  * counted twice.
  *
+ * When. --zero-prefetch auto (the default) prefetches only when the cores
+ * allow it: the job's thread needs a core that the rank's compute threads
+ * (backend host_threads) and the other ranks of the node do not keep busy.
+ * On an oversubscribed node the thread's collective busy-polls on a core the
+ * compute needs and the step gets slower, not faster (docs/RESULTS.md, the
+ * ZeRO cost section); `on` prefetches anyway.
+ *
  * Failure. A failed gather (MPI's error, or a rank that does not come: the
  * watchdog ends the job's collective as any other) is reported when the
  * main thread collects it: when the model asks for the layer, or before the
  * next gradient reduce-scatter, whichever comes first. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/train_internal.h"
 #include "core/train_memory.h"
@@ -65,16 +73,26 @@ int zero_prefetch_setup(struct trainer *t, struct herr *err)
     struct zero_state *z = &t->zs;
     z->prefetch = 0;
     z->prefetch_note[0] = '\0';
-    if (t->zero != 3 || strcmp(t->cfg.zero_prefetch, "on") != 0)
+    if (t->zero != 3 || strcmp(t->cfg.zero_prefetch, "off") == 0)
         return 0;
     const char *why = NULL;
-    if (!t->be->concurrent_transfers)
+    const char *mode = t->cfg.zero_prefetch;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long busy = (long)comm_node_size(t->comm) * t->be->host_threads;
+    if (!strcmp(mode, "auto") && t->be->concurrent_transfers && cores > 0 && busy >= cores)
         snprintf(z->prefetch_note, sizeof z->prefetch_note,
-                 "--zero-prefetch on: gathering each layer when it is used instead: the %s "
-                 "backend's transfers cannot overlap its compute", t->be->name);
+                 "--zero-prefetch auto: gathering each layer when it is used: %d rank(s) x %d "
+                 "thread(s) on this node keep its %ld cores busy, none is left for a "
+                 "communication thread (--threads lower, or --zero-prefetch on)",
+                 comm_node_size(t->comm), t->be->host_threads, cores);
+    else if (!t->be->concurrent_transfers)
+        snprintf(z->prefetch_note, sizeof z->prefetch_note,
+                 "--zero-prefetch %.4s: gathering each layer when it is used instead: the %s "
+                 "backend's transfers cannot overlap its compute", mode, t->be->name);
     else if (!comm_background_available(t->comm, &why))
         snprintf(z->prefetch_note, sizeof z->prefetch_note,
-                 "--zero-prefetch on: gathering each layer when it is used instead: %s", why);
+                 "--zero-prefetch %.4s: gathering each layer when it is used instead: %s", mode,
+                 why);
     /* every rank must do the same: a prefetch moves the backward's gather of
      * layer l - 1 before the reduce-scatter of layer l */
     double on = z->prefetch_note[0] ? 0.0 : 1.0;
@@ -83,8 +101,8 @@ int zero_prefetch_setup(struct trainer *t, struct herr *err)
     if (on != (double)t->world) {
         if (!z->prefetch_note[0])
             snprintf(z->prefetch_note, sizeof z->prefetch_note,
-                     "--zero-prefetch on: gathering each layer when it is used instead: "
-                     "another rank cannot prefetch");
+                     "--zero-prefetch %.4s: gathering each layer when it is used instead: "
+                     "another rank cannot prefetch", mode);
         return 0;
     }
     struct train_device_sizes ds;

@@ -107,4 +107,23 @@ if train resume 2 $GPT2 --recompute layer --zero-prefetch off --stop-after 3; th
     fail "resuming with --zero-prefetch on: $(tail -n 2 "$SCRATCH/resume2.log")"
   fi
 fi
+
+# ---- --zero-prefetch auto (the default): on only when a core is left ----------
+# W ranks x 1 thread on this node: the communication thread needs a core of
+# its own, so auto prefetches when W < the cores, and says why not otherwise.
+if [ -n "$MPIEXEC" ]; then
+  cores=$(getconf _NPROCESSORS_ONLN)
+  for aw in 2 $((cores + 1)); do
+    # shellcheck disable=SC2086
+    train auto-w$aw $aw $GPT2 --steps 2 --val-every 0 || continue
+    f="$SCRATCH/auto-w$aw/metrics.jsonl"
+    if [ "$aw" -lt "$cores" ]; then want=on; else want=off; fi
+    if grep -q "\"zero_prefetch\":\"$want\"" "$f" &&
+      { [ $want = on ] || grep -q "zero-prefetch auto: gathering each layer when it is used: $aw rank(s) x 1 thread(s) on this node keep its $cores cores busy" "$SCRATCH/auto-w$aw.log" "$f"; }; then
+      pass "--zero-prefetch auto on $aw ranks x 1 thread, $cores cores: $want"
+    else
+      fail "--zero-prefetch auto on $aw ranks x 1 thread, $cores cores: expected $want (and the reason when off): $(grep -h '"start"\|note' "$f" | head -n 3)"
+    fi
+  done
+fi
 finish

@@ -209,6 +209,7 @@ struct backend *cpu_backend_create(const struct backend_options *opts, struct he
     /* upload and download are a memcpy on the calling thread (no OpenMP
      * team, no shared state but the error flag they read) */
     be->concurrent_transfers = 1;
+    be->host_threads = threads;
     char core[160];
     cpu_blas_core_describe(core, sizeof core);
     snprintf(be->device, sizeof be->device, "%d threads, %s", threads, core);
