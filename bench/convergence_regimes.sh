@@ -56,6 +56,8 @@ queue_A() { # the pilot and r = 1 on both mixes; the horizon axis
     run conv_h3000 clean 1 --steps 3000 --val-every 100 \
         --arms uniform,linupper,quadratic,reducible_r1,learn_raw_r1 \
         --arm "learn_raw_r1=$R1_LEARN --r 1 --rw-warmup {W}"
+    # seed 1 put reducible (r = 1) 14% ahead: seeds 2 and 3
+    run conv_h3000 clean 2,3 --steps 3000 --val-every 100 --arms uniform,reducible_r1
 }
 
 queue_B() { # the cheap axes, seed 1
