@@ -58,6 +58,7 @@ queue_A() { # the pilot and r = 1 on both mixes; the horizon axis
         --arm "learn_raw_r1=$R1_LEARN --r 1 --rw-warmup {W}"
     # seed 1 put reducible (r = 1) 14% ahead: seeds 2 and 3
     run conv_h3000 clean 2,3 --steps 3000 --val-every 100 --arms uniform,reducible_r1
+    run conv_h3000 noisy 1 --steps 3000 --val-every 100 --arms uniform,reducible_r1
 }
 
 queue_B() { # the cheap axes, seed 1
