@@ -12,7 +12,7 @@ static void *worker_main(void *arg)
             pthread_cond_wait(&w->cond, &w->lock);
         if (!w->job) /* stop, and nothing left to run */
             break;
-        comm_job_fn job = w->job;
+        comm_job job = w->job;
         void *jarg = w->arg;
         w->job = NULL;
         pthread_mutex_unlock(&w->lock);
@@ -61,7 +61,7 @@ void comm_worker_stop(struct comm_worker *w)
     w->started = 0;
 }
 
-void comm_worker_post(struct comm_worker *w, comm_job_fn job, void *arg)
+void comm_worker_post(struct comm_worker *w, comm_job job, void *arg)
 {
     pthread_mutex_lock(&w->lock);
     w->job = job;

@@ -8,16 +8,14 @@
 
 #include <pthread.h>
 
-#include "core/error.h"
-
-typedef int (*comm_job_fn)(void *arg, struct herr *err);
+#include "core/comm.h" /* comm_job */
 
 struct comm_worker {
     pthread_mutex_t lock;
     pthread_cond_t cond; /* a job posted, finished, or stop */
     pthread_t thread;
     int started, stop;
-    comm_job_fn job; /* posted and not yet taken; NULL when none */
+    comm_job job; /* posted and not yet taken; NULL when none */
     void *arg;
     int busy;        /* a job is posted or running */
     int rc;          /* the last finished job's result, until comm_worker_wait */
@@ -30,7 +28,7 @@ int comm_worker_start(struct comm_worker *w, struct herr *err);
 void comm_worker_stop(struct comm_worker *w);
 /* Hands job(arg) to the thread. The caller has waited for the previous one
  * (comm_worker_wait); only the thread that posts may wait. */
-void comm_worker_post(struct comm_worker *w, comm_job_fn job, void *arg);
+void comm_worker_post(struct comm_worker *w, comm_job job, void *arg);
 /* Waits until no job is in flight; returns the finished job's result (0 when
  * none ran since the last wait), with its message in err on failure. */
 int comm_worker_wait(struct comm_worker *w, struct herr *err);

@@ -24,6 +24,18 @@ int path_join(char *out, size_t cap, const char *dir, const char *name, struct h
     return 0;
 }
 
+int file_in_dir(const char *dir, const char *name, char *out, size_t cap)
+{
+    struct herr ignore;
+    struct stat st;
+    if (path_join(out, cap, dir, name, &ignore) == 0 && stat(out, &st) == 0 &&
+        S_ISREG(st.st_mode))
+        return 1;
+    if (cap)
+        out[0] = '\0';
+    return 0;
+}
+
 int make_dirs(const char *path, struct herr *err)
 {
     char buf[4096];

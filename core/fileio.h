@@ -86,5 +86,8 @@ int make_dirs(const char *path, struct herr *err);
 
 /* Joins dir and name with one '/' into out; error when it does not fit. */
 int path_join(char *out, size_t cap, const char *dir, const char *name, struct herr *err);
+/* dir/name into out and 1 when that is a regular file (followed through
+ * links); else out = "" and 0. For looking for optional files by name. */
+int file_in_dir(const char *dir, const char *name, char *out, size_t cap);
 
 #endif

@@ -18,22 +18,6 @@
 #include "core/text_codec.h"
 #include "core/train_config.h"
 
-static int is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* dir/name into out when that is a regular file (1); else out = "" (0). */
-static int file_in(const char *dir, const char *name, char *out, size_t cap)
-{
-    struct herr ignore;
-    if (path_join(out, cap, dir, name, &ignore) == 0 && is_file(out))
-        return 1;
-    out[0] = '\0';
-    return 0;
-}
-
 static void dir_of(const char *path, char *out, size_t cap)
 {
     snprintf(out, cap, "%s", path);
@@ -175,7 +159,7 @@ int model_source_open(struct model_source *s, const char *path, struct herr *err
             return -1;
         if (s->kind != MODEL_SOURCE_CHECKPOINT)
             s->run_dir[0] = '\0'; /* a model file may lie anywhere */
-    } else if (file_in(path, HF_CONFIG_FILE, s->file, sizeof s->file)) {
+    } else if (file_in_dir(path, HF_CONFIG_FILE, s->file, sizeof s->file)) {
         s->kind = MODEL_SOURCE_HF;
         snprintf(s->file, sizeof s->file, "%s", path);
         if (hf_dir_read_config(path, &s->cfg, err))
@@ -185,13 +169,13 @@ int model_source_open(struct model_source *s, const char *path, struct herr *err
         /* a run directory: its newest state */
         snprintf(s->run_dir, sizeof s->run_dir, "%s", path);
         char latest[MODEL_SOURCE_PATH_MAX];
-        if (file_in(path, CKPT_LATEST_NAME, latest, sizeof latest)) {
+        if (file_in_dir(path, CKPT_LATEST_NAME, latest, sizeof latest)) {
             if (ckpt_resolve(path, s->file, sizeof s->file, err))
                 return -1;
             s->kind = MODEL_SOURCE_CHECKPOINT;
             if (open_checkpoint(s, err))
                 return -1;
-        } else if (file_in(path, "model.bin", s->file, sizeof s->file)) {
+        } else if (file_in_dir(path, "model.bin", s->file, sizeof s->file)) {
             s->kind = MODEL_SOURCE_MODEL_FILE;
             if (model_file_read_config(s->file, &s->cfg, err))
                 return -1;

@@ -5,32 +5,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/fileio.h"
 #include "core/tokenizer/tokenizer.h"
 
 #define BYTE_VOCAB 257
 
-static int is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 int text_codec_find_in_dir(const char *dir, const char *word, char *out, size_t cap)
 {
     const char *names[] = { "tokenizer.json", "tokenizer.model", word };
-    struct herr ignore;
     for (int i = 0; i < 3; i++) {
         /* the manifest's word names a file only if it looks like one */
         if (!names[i] || !names[i][0] || strchr(names[i], '/') ||
             (i == 2 && !strchr(names[i], '.')))
             continue;
-        if (path_join(out, cap, dir, names[i], &ignore) == 0 && is_file(out))
+        if (file_in_dir(dir, names[i], out, cap))
             return 1;
     }
-    out[0] = '\0';
+    if (cap)
+        out[0] = '\0';
     return 0;
 }
 
@@ -160,24 +153,20 @@ int text_codec_decode(const struct text_codec *c, const int32_t *ids, int n, cha
 {
     *text = NULL;
     *len = 0;
-    if (c->kind == TEXT_CODEC_TOKENIZER) {
+    /* ids the model has but its tokenizer does not (padding of the embedding
+     * the data never used) are shown as ids */
+    int known = c->kind == TEXT_CODEC_TOKENIZER;
+    for (int i = 0; i < n && known; i++)
+        known = ids[i] >= 0 && ids[i] < tokenizer_vocab_size(c->tok);
+    if (known) {
         uint32_t *u = malloc(((size_t)n + 1) * sizeof *u);
         if (!u)
             return herr_set(err, "out of memory");
-        int tok_vocab = tokenizer_vocab_size(c->tok), rc = 0;
         for (int i = 0; i < n; i++)
             u[i] = (uint32_t)ids[i];
-        /* ids the model has but its tokenizer does not (padding of the
-         * embedding the data never used) are shown as ids */
-        for (int i = 0; i < n && rc == 0; i++)
-            if (ids[i] >= tok_vocab)
-                rc = -1;
-        if (rc == 0) {
-            rc = tokenizer_decode(c->tok, u, (size_t)n, text, len, err);
-            free(u);
-            return rc;
-        }
+        int rc = tokenizer_decode(c->tok, u, (size_t)n, text, len, err);
         free(u);
+        return rc;
     }
     size_t cap = (size_t)n * 12 + 1, used = 0;
     char *buf = malloc(cap);

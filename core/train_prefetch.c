@@ -68,6 +68,24 @@ static int fetch_job(void *arg, struct herr *err)
     return rc ? herr_wrap(err, "prefetch: ") : 0;
 }
 
+/* Why this rank cannot (or, under auto, should not) prefetch, into why; ""
+ * when it can. */
+static void reason_off(const struct trainer *t, char *why, size_t cap)
+{
+    const char *bg_why = NULL;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int node = comm_node_size(t->comm), threads = t->be->host_threads;
+    why[0] = '\0';
+    if (!t->be->concurrent_transfers)
+        snprintf(why, cap, "the %s backend's transfers cannot overlap its compute", t->be->name);
+    else if (!comm_background_available(t->comm, &bg_why))
+        snprintf(why, cap, "%s", bg_why);
+    else if (!strcmp(t->cfg.zero_prefetch, "auto") && cores > 0 && (long)node * threads >= cores)
+        snprintf(why, cap, "%d rank(s) x %d thread(s) on this node keep its %ld cores busy, none "
+                 "is left for a communication thread (--threads lower, or --zero-prefetch on)",
+                 node, threads, cores);
+}
+
 int zero_prefetch_setup(struct trainer *t, struct herr *err)
 {
     struct zero_state *z = &t->zs;
@@ -75,42 +93,27 @@ int zero_prefetch_setup(struct trainer *t, struct herr *err)
     z->prefetch_note[0] = '\0';
     if (t->zero != 3 || strcmp(t->cfg.zero_prefetch, "off") == 0)
         return 0;
-    const char *why = NULL;
-    const char *mode = t->cfg.zero_prefetch;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long busy = (long)comm_node_size(t->comm) * t->be->host_threads;
-    if (!strcmp(mode, "auto") && t->be->concurrent_transfers && cores > 0 && busy >= cores)
-        snprintf(z->prefetch_note, sizeof z->prefetch_note,
-                 "--zero-prefetch auto: gathering each layer when it is used: %d rank(s) x %d "
-                 "thread(s) on this node keep its %ld cores busy, none is left for a "
-                 "communication thread (--threads lower, or --zero-prefetch on)",
-                 comm_node_size(t->comm), t->be->host_threads, cores);
-    else if (!t->be->concurrent_transfers)
-        snprintf(z->prefetch_note, sizeof z->prefetch_note,
-                 "--zero-prefetch %.4s: gathering each layer when it is used instead: the %s "
-                 "backend's transfers cannot overlap its compute", mode, t->be->name);
-    else if (!comm_background_available(t->comm, &why))
-        snprintf(z->prefetch_note, sizeof z->prefetch_note,
-                 "--zero-prefetch %.4s: gathering each layer when it is used instead: %s", mode,
-                 why);
+    char why[240];
+    reason_off(t, why, sizeof why);
     /* every rank must do the same: a prefetch moves the backward's gather of
      * layer l - 1 before the reduce-scatter of layer l */
-    double on = z->prefetch_note[0] ? 0.0 : 1.0;
+    double on = why[0] ? 0.0 : 1.0;
     if (comm_allreduce_sum_f64(t->comm, &on, 1, err))
         return herr_wrap(err, "agreeing on --zero-prefetch: ");
-    if (on != (double)t->world) {
-        if (!z->prefetch_note[0])
-            snprintf(z->prefetch_note, sizeof z->prefetch_note,
-                     "--zero-prefetch %.4s: gathering each layer when it is used instead: "
-                     "another rank cannot prefetch", mode);
+    if (on != (double)t->world && !why[0])
+        snprintf(why, sizeof why, "another rank cannot prefetch");
+    if (why[0]) {
+        snprintf(z->prefetch_note, sizeof z->prefetch_note,
+                 "--zero-prefetch %.4s: gathering each layer when it is used instead: %s",
+                 t->cfg.zero_prefetch, why);
         return 0;
     }
     struct train_device_sizes ds;
     train_device_sizes(3, t->world, t->K, t->model.num_params, &z->lay, t->stage_floats, &ds);
     z->pstage = malloc(ds.host_prefetch * sizeof *z->pstage);
     if (!z->pstage)
-        return herr_set(err, "out of host memory for the prefetch's stage (%zu floats)",
-                        ds.host_prefetch);
+        return herr_set(err, "out of host memory for the prefetch's stage (%zu floats); "
+                             "--zero-prefetch off gathers without it", ds.host_prefetch);
     z->prefetch = 1;
     return 0;
 }
@@ -141,7 +144,8 @@ int zero_prefetch_next(struct trainer *t, int g, struct herr *err)
     z->fetch.b = b;
     z->fetch.step = t->step;
     if (comm_background_start(t->comm, fetch_job, &z->fetch, err))
-        return herr_wrap(err, "step %ld, starting the prefetch of layer %d: ", t->step, next);
+        return herr_wrap(err, "step %ld, starting the prefetch of layer %d (--zero-prefetch off "
+                              "gathers without a thread): ", t->step, next);
     z->fetching = 1;
     return 0;
 }

@@ -23,14 +23,15 @@
  *
  * Each transfer goes through the host stage (core/train_memory.h), in rounds
  * of stage_floats / W elements per rank: a layer of a 7B model is ~25 rounds,
- * a small one a single all-gather that moves all its slices. With
- * --zero-prefetch on (the default) the gather of the layer the model will ask
- * for next runs on a communication thread, through its own stage, while the
- * model computes with the current one (core/train_prefetch.c: the order, the
- * threads, the time accounting); the hooks collect it before the layer is
- * used and before any collective of their own. Where that cannot run (the
- * OpenCL backend, an MPI without MPI_THREAD_SERIALIZED) and with off, the
- * gathers are blocking MPI calls made when the model asks. The bytes, the
+ * a small one a single all-gather that moves all its slices. With the
+ * prefetch (--zero-prefetch on, or auto when a core is free for it) the
+ * gather of the layer the model will ask for next runs on a communication
+ * thread, through its own stage, while the model computes with the current
+ * one (core/train_prefetch.c: when, the order, the threads, the time
+ * accounting); the hooks collect it before the layer is used and before any
+ * collective of their own. Where it does not run (the OpenCL backend, an MPI
+ * without MPI_THREAD_SERIALIZED, auto without a free core, off), the gathers
+ * are blocking MPI calls made when the model asks. The bytes, the
  * buffers and the results are the same either way. The reduce-scatters are
  * blocking, made when the backward finishes a layer. */
 #include <stdlib.h>

@@ -119,7 +119,7 @@ if [ -n "$MPIEXEC" ]; then
     f="$SCRATCH/auto-w$aw/metrics.jsonl"
     if [ "$aw" -lt "$cores" ]; then want=on; else want=off; fi
     if grep -q "\"zero_prefetch\":\"$want\"" "$f" &&
-      { [ $want = on ] || grep -q "zero-prefetch auto: gathering each layer when it is used: $aw rank(s) x 1 thread(s) on this node keep its $cores cores busy" "$SCRATCH/auto-w$aw.log" "$f"; }; then
+      { [ $want = on ] || grep -q "zero-prefetch auto: gathering each layer when it is used instead: $aw rank(s) x 1 thread(s) on this node keep its $cores cores busy" "$SCRATCH/auto-w$aw.log" "$f"; }; then
       pass "--zero-prefetch auto on $aw ranks x 1 thread, $cores cores: $want"
     else
       fail "--zero-prefetch auto on $aw ranks x 1 thread, $cores cores: expected $want (and the reason when off): $(grep -h '"start"\|note' "$f" | head -n 3)"
