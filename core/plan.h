@@ -24,8 +24,9 @@ struct plan_request {
     int ranks, batch, seq, grad_accum;
     int zero;                   /* ZeRO stage 0..3 */
     int normalize_step;         /* --rw-normalize step (stage 3 re-forwards: more gathers) */
-    int zero_prefetch;          /* --zero-prefetch on: stage 3's prefetch has its own stage
-                                   (where it runs: the CPU backend, core/train_prefetch.c) */
+    int zero_prefetch;          /* --zero-prefetch on or auto: stage 3's prefetch may run
+                                   and has its own stage (counted: auto decides by the
+                                   node's cores, which the plan does not know) */
     struct model_memory mem;    /* recompute mode */
     double device_mem;          /* bytes of one device (0 = no fit check) */
     int no_export;              /* the run stops before --steps (--stop-after): rank 0

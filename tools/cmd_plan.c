@@ -174,7 +174,7 @@ static void print_detail(const struct plan_request *q, const struct plan *p, con
     if (p->host_acc > 0)
         line("host: gradient accumulation round", mib(p->host_acc), "%12.1f");
     if (p->host_prefetch > 0)
-        line("host: prefetch stage (ZeRO-3)", mib(p->host_prefetch), "%12.1f");
+        line("host: prefetch stage (ZeRO-3, if it runs)", mib(p->host_prefetch), "%12.1f");
     line("host: parameter copy (start, export)", mib(p->host_transient), "%12.1f");
     line("host: process baseline (measured)", mib(q->baseline_bytes), "%12.1f");
     line("= host memory", mib(p->host_total), "%12.1f");
@@ -404,7 +404,7 @@ static int plan_all(struct plan_settings *s, struct train_config *tc)
                     .ranks = (int)w, .batch = tc->batch, .seq = tc->seq,
                     .grad_accum = tc->grad_accum, .zero = (int)z,
                     .normalize_step = !strcmp(tc->rw_normalize, "step"), .mem = mem,
-                    .zero_prefetch = !strcmp(tc->zero_prefetch, "on"),
+                    .zero_prefetch = strcmp(tc->zero_prefetch, "off") != 0,
                     .device_mem = device_mem,
                     .no_export = tc->stop_after > 0 && tc->stop_after < tc->steps,
                     .gemm_gflops = gflops,
